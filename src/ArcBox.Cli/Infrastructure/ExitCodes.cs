@@ -1,0 +1,16 @@
+namespace ArcBox.Cli.Infrastructure;
+
+/// <summary>Documented in docs/cli.md; scripts rely on them.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>Invalid input: a policy that does not validate, a request the daemon refused as invalid.</summary>
+    public const int Invalid = 1;
+
+    /// <summary>Usage error: unknown command or option, missing or malformed argument.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The operation was valid but failed (daemon unreachable, kernel error).</summary>
+    public const int Failure = 3;
+}

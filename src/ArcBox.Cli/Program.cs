@@ -1,0 +1,3 @@
+using ArcBox.Cli;
+
+return CliApp.Run(args);

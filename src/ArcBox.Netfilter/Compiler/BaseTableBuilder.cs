@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using ArcBox.Netfilter.Plan;
+using ArcBox.Policy.Evaluation;
+using static ArcBox.Netfilter.Plan.ObjectNames;
+
+namespace ArcBox.Netfilter.Compiler;
+
+/// <summary>
+/// The base tables: default drop for every interface with our prefix, dispatch by verdict map to per-sandbox chains
+/// (one lookup whatever the number of sandboxes), anti-spoofing by concatenated set lookups, DNS redirect and masquerade.
+/// </summary>
+public static class BaseTableBuilder
+{
+    private static readonly string[] NdFromSandbox = ["nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-solicit", "mld-listener-report", "mld2-listener-report"];
+
+    public static BasePlan Build(NetworkConfig network)
+    {
+        var ours = $"\"{network.InterfaceWildcard}\"";
+        var dual = network.DualStack;
+        var sets = ImmutableArray.CreateBuilder<NftSet>();
+        sets.Add(new NftSet(TcpUdp, "type inet_proto", null, ["tcp", "udp"]));
+        sets.Add(new NftSet(Icmp, "type inet_proto", null, ["icmp", "ipv6-icmp"]));
+        sets.Add(new NftSet(Net4, "type ipv4_addr", "interval", [network.Subnet4.ToString()]));
+        sets.Add(new NftSet(NonPublic4, "type ipv4_addr", "interval", [.. AddressRanges.NonPublic4.Select(n => n.ToString())]));
+        sets.Add(new NftSet(Addr4, "type ifname . ipv4_addr", null, []));
+        sets.Add(new NftSet(Mac, "type ifname . ether_addr", null, []));
+        if (dual)
+        {
+            sets.Add(new NftSet(Net6, "type ipv6_addr", "interval", [network.Subnet6!.Value.ToString()]));
+            sets.Add(new NftSet(NonPublic6, "type ipv6_addr", "interval", [.. AddressRanges.NonPublic6.Select(n => n.ToString())]));
+            sets.Add(new NftSet(Addr6, "type ifname . ipv6_addr", null, []));
+
+            // The target address of a neighbour advertisement (ICMPv6 bytes 8-23) has no nft keyword in 1.0.x.
+            sets.Add(new NftSet(NdTarget6, "typeof iifname . @th,64,128", null, []));
+        }
+
+        foreach (var map in new[] { OutDispatch, InDispatch, HostDispatch, HostInDispatch })
+        {
+            sets.Add(new NftSet(map, "type ifname : verdict", null, [], IsMap: true));
+        }
+
+        var chains = ImmutableArray.CreateBuilder<NftChain>();
+
+        // Before conntrack (raw priority): a spoofed packet never creates a connection entry.
+        chains.Add(Chain("prerouting_raw", "type filter hook prerouting priority raw; policy accept;", $"iifname {ours} jump sandbox_guard"));
+        var guard = new List<string>
+        {
+            $"iifname . ether saddr != @{Mac} counter name \"{SpoofCounter}\" drop",
+            $"meta nfproto ipv4 iifname . ip saddr != @{Addr4} counter name \"{SpoofCounter}\" drop",
+            $"udp sport 67 counter name \"{SpoofCounter}\" drop",
+            $"icmp type redirect counter name \"{SpoofCounter}\" drop",
+        };
+        if (dual)
+        {
+            guard.AddRange(
+            [
+                $"icmpv6 type {{ nd-router-advert, nd-redirect }} counter name \"{SpoofCounter}\" drop",
+                $"udp sport 547 counter name \"{SpoofCounter}\" drop",
+
+                // A neighbour advertisement may only claim the sandbox's own address, or a link-local one (its own link).
+                $"icmpv6 type nd-neighbor-advert @th,64,16 & 0xffc0 != 0xfe80 iifname . @th,64,128 != @{NdTarget6} counter name \"{SpoofCounter}\" drop",
+                "ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } accept",
+                $"ip6 saddr fe80::/10 icmpv6 type {{ {string.Join(", ", NdFromSandbox)} }} accept",
+                $"meta nfproto ipv6 iifname . ip6 saddr != @{Addr6} counter name \"{SpoofCounter}\" drop",
+            ]);
+        }
+        else
+        {
+            guard.Add($"meta nfproto ipv6 counter name \"{SpoofCounter}\" drop");
+        }
+
+        chains.Add(Chain("sandbox_guard", null, [.. guard]));
+
+        // Every DNS packet from a sandbox goes to our resolver, whatever address it was sent to.
+        var dnat = new List<string> { $"iifname {ours} meta nfproto ipv4 meta l4proto @{TcpUdp} th dport 53 dnat ip to {network.Gateway4}" };
+        if (dual)
+        {
+            dnat.Add($"iifname {ours} meta nfproto ipv6 meta l4proto @{TcpUdp} th dport 53 dnat ip6 to {network.Gateway6}");
+        }
+
+        chains.Add(Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", [.. dnat]));
+        var egress = network.Uplink is { } uplink ? $"oifname \"{uplink}\"" : $"oifname != {ours}";
+        var masquerade = new List<string> { $"ip saddr @{Net4} {egress} masquerade" };
+        if (dual)
+        {
+            masquerade.Add($"ip6 saddr @{Net6} {egress} masquerade");
+        }
+
+        chains.Add(Chain("postrouting_nat", "type nat hook postrouting priority srcnat; policy accept;", [.. masquerade]));
+
+        // Forward: the sender's outbound chain, then (goto deliver) the receiver's inbound chain.
+        chains.Add(Chain("forward_filter", "type filter hook forward priority filter; policy accept;", $"iifname {ours} jump from_sandbox", $"oifname {ours} jump to_sandbox"));
+        chains.Add(Chain(
+            "from_sandbox",
+            null,
+            "ct state established,related accept",
+            $"ct state invalid counter name \"{InvalidCounter}\" drop",
+            $"iifname vmap @{OutDispatch}",
+            $"counter name \"{UnknownCounter}\" drop"));
+        chains.Add(Chain(
+            "to_sandbox",
+            null,
+            "ct state established,related accept",
+            $"ct state invalid counter name \"{InvalidCounter}\" drop",
+            $"goto {Deliver}"));
+        var deliver = new List<string>();
+        if (!dual)
+        {
+            deliver.Add("meta nfproto ipv6 oifname " + ours + " drop");
+        }
+
+        deliver.AddRange([$"oifname vmap @{InDispatch}", $"oifname {ours} counter name \"{UnknownCounter}\" drop", "accept"]);
+        chains.Add(Chain(Deliver, null, [.. deliver]));
+
+        // Sandbox to the host itself: only what its host chain opens (DNS, and 'host' rules).
+        chains.Add(Chain("input_filter", "type filter hook input priority filter; policy accept;", $"iifname {ours} jump to_host"));
+        var toHost = new List<string> { "ct state established,related accept", $"ct state invalid counter name \"{InvalidCounter}\" drop" };
+        if (dual)
+        {
+            toHost.Add($"icmpv6 type {{ {string.Join(", ", NdFromSandbox)} }} accept");
+        }
+
+        toHost.AddRange([$"iifname vmap @{HostDispatch}", $"counter name \"{UnknownCounter}\" drop"]);
+        chains.Add(Chain("to_host", null, [.. toHost]));
+
+        // The host itself to a sandbox: replies, neighbour discovery, and what 'from: host' rules open.
+        chains.Add(Chain("output_filter", "type filter hook output priority filter; policy accept;", $"oifname {ours} jump from_host"));
+        var fromHost = new List<string> { "ct state established,related accept" };
+        if (dual)
+        {
+            fromHost.Add("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept");
+        }
+
+        fromHost.AddRange([$"oifname vmap @{HostInDispatch}", "drop"]);
+        chains.Add(Chain("from_host", null, [.. fromHost]));
+
+        var arpSets = ImmutableArray.Create(new NftSet(ArpOk, "type ifname . ipv4_addr . ether_addr", null, []));
+
+        // ARP from a sandbox must carry its own address and MAC. The host answers for the gateway (proxy ARP).
+        var arpChains = ImmutableArray.Create(Chain(
+            "arp_input",
+            "type filter hook input priority filter; policy accept;",
+            $"iifname {ours} iifname . arp saddr ip . arp saddr ether != @{ArpOk} counter drop"));
+
+        return new BasePlan(network, sets.ToImmutable(), [SpoofCounter, UnknownCounter, InvalidCounter], chains.ToImmutable(), arpSets, arpChains);
+    }
+
+    private static NftChain Chain(string name, string? hook, params string[] rules) =>
+        new(name, [.. rules.Select(r => new NftRule(r))], hook);
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using ArcBox.Netfilter.Plan;
+using ArcBox.Policy.Model;
+using static ArcBox.Netfilter.Plan.ObjectNames;
+
+namespace ArcBox.Netfilter.Compiler;
+
+/// <summary>
+/// Compiles one sandbox's policy into its chains: "sb_NAME_out" (forward, as sender), "sb_NAME_in" (forward, as
+/// receiver), "sb_NAME_host" (to the host) and, when a rule names the host as a source, "sb_NAME_hostin".
+/// Rules keep their order, so the first nft rule that matches belongs to the rule the evaluator picks.
+/// </summary>
+public static partial class SandboxCompiler
+{
+    public static SandboxPlan Compile(NetworkConfig network, SandboxIdentity identity, SandboxPolicy policy)
+    {
+        var c = new Context(network, identity, policy);
+        var name = identity.Name;
+        var outRules = new List<NftRule>();
+        var hostRules = new List<NftRule>();
+        for (var i = 0; i < policy.Outbound.Length; i++)
+        {
+            var rule = policy.Outbound[i];
+            var counter = c.Counter(RuleCounter(name, Direction.Outbound, i));
+            var service = c.Service(rule, i);
+            foreach (var match in c.PeerMatches(rule, i))
+            {
+                c.Allow(outRules, rule, service, match, counter, $"goto {Deliver}");
+            }
+
+            // After the DNS redirect every DNS packet arrives at the host: a rule that admits port 53 admits DNS.
+            foreach (var l4 in new[] { Protocol.Udp, Protocol.Tcp })
+            {
+                if (rule.MatchesService(l4, 53))
+                {
+                    c.Allow(hostRules, rule, $"{l4.ToString().ToLowerInvariant()} dport 53", "", counter, "accept");
+                }
+            }
+
+            if (rule.Targets.Contains(Target.Host))
+            {
+                c.Allow(hostRules, rule, service, "", counter, "accept");
+            }
+        }
+
+        var inRules = new List<NftRule>();
+        var hostInRules = new List<NftRule>();
+        for (var i = 0; i < policy.Inbound.Length; i++)
+        {
+            var rule = policy.Inbound[i];
+            var counter = c.Counter(RuleCounter(name, Direction.Inbound, i));
+            var service = c.Service(rule, i);
+            foreach (var match in c.PeerMatches(rule, i))
+            {
+                c.Allow(inRules, rule, service, match, counter, "accept");
+            }
+
+            if (rule.Targets.Contains(Target.Host))
+            {
+                c.Allow(hostInRules, rule, service, "", counter, "accept");
+            }
+        }
+
+        var outDefault = c.Counter(DefaultCounter(name, Direction.Outbound));
+        var inDefault = c.Counter(DefaultCounter(name, Direction.Inbound));
+        c.Deny(outRules, outDefault, "out");
+        c.Deny(hostRules, outDefault, "out");
+        c.Deny(inRules, inDefault, "in");
+
+        var chains = ImmutableArray.CreateBuilder<NftChain>();
+        chains.Add(new NftChain(OutChain(name), [.. outRules]));
+        chains.Add(new NftChain(InChain(name), [.. inRules]));
+        chains.Add(new NftChain(HostChain(name), [.. hostRules]));
+        var ifname = $"\"{identity.Interface}\"";
+        var elements = ImmutableArray.CreateBuilder<NftElement>();
+        elements.Add(new NftElement("inet", OutDispatch, $"{ifname} : goto {OutChain(name)}"));
+        elements.Add(new NftElement("inet", InDispatch, $"{ifname} : goto {InChain(name)}"));
+        elements.Add(new NftElement("inet", HostDispatch, $"{ifname} : goto {HostChain(name)}"));
+        if (hostInRules.Count > 0)
+        {
+            c.Deny(hostInRules, inDefault, "in");
+            chains.Add(new NftChain(HostInChain(name), [.. hostInRules]));
+            elements.Add(new NftElement("inet", HostInDispatch, $"{ifname} : goto {HostInChain(name)}"));
+        }
+
+        elements.Add(new NftElement("inet", Addr4, $"{ifname} . {identity.Ipv4}"));
+        elements.Add(new NftElement("inet", Mac, $"{ifname} . {identity.Mac}"));
+        if (network.DualStack && identity.Ipv6 is { } v6)
+        {
+            elements.Add(new NftElement("inet", Addr6, $"{ifname} . {v6}"));
+            var hex = Convert.ToHexStringLower(v6.GetAddressBytes());
+            elements.Add(new NftElement("inet", NdTarget6, $"{ifname} . 0x{hex}"));
+        }
+
+        elements.Add(new NftElement("arp", ArpOk, $"{ifname} . {identity.Ipv4} . {identity.Mac}"));
+        return new SandboxPlan(identity, policy, c.Sets.ToImmutable(), c.Counters.ToImmutable(), chains.ToImmutable(), elements.ToImmutable());
+    }
+
+    private static string Index(int i) => i.ToString(CultureInfo.InvariantCulture);
+}

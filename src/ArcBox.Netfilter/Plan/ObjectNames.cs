@@ -1,0 +1,62 @@
+using ArcBox.Policy.Model;
+
+namespace ArcBox.Netfilter.Plan;
+
+/// <summary>
+/// Names of the objects in our tables. Per-sandbox objects are "sb_NAME_..."; sandbox names cannot contain '_',
+/// so a name splits back unambiguously, and no base object starts with "sb_".
+/// </summary>
+public static class ObjectNames
+{
+    public const string OutDispatch = "out_dispatch";
+    public const string InDispatch = "in_dispatch";
+    public const string HostDispatch = "host_dispatch";
+    public const string HostInDispatch = "hostin_dispatch";
+    public const string Addr4 = "addr4";
+    public const string Addr6 = "addr6";
+    public const string NdTarget6 = "nd_target6";
+    public const string Mac = "mac";
+    public const string ArpOk = "arp_ok";
+    public const string Net4 = "net4";
+    public const string Net6 = "net6";
+    public const string NonPublic4 = "nonpublic4";
+    public const string NonPublic6 = "nonpublic6";
+    public const string TcpUdp = "l4_tcpudp";
+    public const string Icmp = "l4_icmp";
+    public const string Deliver = "deliver";
+    public const string SpoofCounter = "spoofed";
+    public const string UnknownCounter = "unknown_interface";
+    public const string InvalidCounter = "invalid";
+    public const string SandboxPrefix = "sb_";
+
+    public static string Of(string sandbox, string suffix) => $"{SandboxPrefix}{sandbox}_{suffix}";
+
+    public static string OutChain(string sandbox) => Of(sandbox, "out");
+
+    public static string InChain(string sandbox) => Of(sandbox, "in");
+
+    /// <summary>Sandbox to the host itself (input hook).</summary>
+    public static string HostChain(string sandbox) => Of(sandbox, "host");
+
+    /// <summary>The host itself to the sandbox (output hook).</summary>
+    public static string HostInChain(string sandbox) => Of(sandbox, "hostin");
+
+    public static string RuleKey(Direction direction, int index) => (direction == Direction.Outbound ? "o" : "i") + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The named counter of a policy rule: every nft rule compiled from it counts there.</summary>
+    public static string RuleCounter(string sandbox, Direction direction, int index) => Of(sandbox, RuleKey(direction, index));
+
+    public static string DefaultCounter(string sandbox, Direction direction) => Of(sandbox, direction == Direction.Outbound ? "odefault" : "idefault");
+
+    /// <summary>The sandbox a per-sandbox object belongs to, or null for base objects.</summary>
+    public static string? SandboxOf(string objectName)
+    {
+        if (!objectName.StartsWith(SandboxPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = objectName.IndexOf('_', SandboxPrefix.Length);
+        return end < 0 ? null : objectName[SandboxPrefix.Length..end];
+    }
+}

@@ -1,0 +1,10 @@
+using System.Net;
+
+namespace ArcBox.Netfilter;
+
+/// <summary>Who a sandbox is on the wire: its host-side interface, addresses and MAC.</summary>
+public sealed record SandboxIdentity(string Name, string Interface, IPAddress Ipv4, IPAddress? Ipv6, string Mac)
+{
+    public static SandboxIdentity Create(NetworkConfig network, string name, IPAddress ipv4, IPAddress? ipv6 = null, string? mac = null) =>
+        new(name, InterfaceNames.For(network.Prefix, name), ipv4, ipv6, (mac ?? MacAddresses.For(network.Prefix, name)).ToLowerInvariant());
+}

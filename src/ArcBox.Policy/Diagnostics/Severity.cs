@@ -1,0 +1,7 @@
+namespace ArcBox.Policy.Diagnostics;
+
+public enum Severity
+{
+    Error,
+    Warning,
+}

@@ -1,0 +1,7 @@
+namespace ArcBox.Policy.Model;
+
+public enum Direction
+{
+    Outbound,
+    Inbound,
+}

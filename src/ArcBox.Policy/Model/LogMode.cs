@@ -1,0 +1,8 @@
+namespace ArcBox.Policy.Model;
+
+public enum LogMode
+{
+    Denied,
+    All,
+    None,
+}
