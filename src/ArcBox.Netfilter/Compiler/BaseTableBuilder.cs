@@ -22,6 +22,7 @@ public static class BaseTableBuilder
         sets.Add(new NftSet(Icmp, "type inet_proto", null, ["icmp", "ipv6-icmp"]));
         sets.Add(new NftSet(Net4, "type ipv4_addr", "interval", [network.Subnet4.ToString()]));
         sets.Add(new NftSet(NonPublic4, "type ipv4_addr", "interval", [.. AddressRanges.NonPublic4.Select(n => n.ToString())]));
+        sets.Add(new NftSet(Known, "type ifname", null, []));
         sets.Add(new NftSet(Addr4, "type ifname . ipv4_addr", null, []));
         sets.Add(new NftSet(Mac, "type ifname . ether_addr", null, []));
         if (dual)
@@ -88,7 +89,9 @@ public static class BaseTableBuilder
 
         chains.Add(Chain("postrouting_nat", "type nat hook postrouting priority srcnat; policy accept;", [.. masquerade]));
 
-        // Forward: the sender's outbound chain, then (goto deliver) the receiver's inbound chain.
+        // Forward: the sender's outbound chain (jumped: an allow returns here), then the receiver's inbound chain.
+        // Out chains never jump on to the in chains themselves: the kernel validates every path through the
+        // verdict maps at each commit, and out x in paths would make loading 10,000 sandboxes quadratic.
         chains.Add(Chain("forward_filter", "type filter hook forward priority filter; policy accept;", $"iifname {ours} jump from_sandbox", $"oifname {ours} jump to_sandbox"));
         chains.Add(Chain(
             "from_sandbox",
@@ -96,7 +99,8 @@ public static class BaseTableBuilder
             "ct state established,related accept",
             $"ct state invalid counter name \"{InvalidCounter}\" drop",
             $"iifname vmap @{OutDispatch}",
-            $"counter name \"{UnknownCounter}\" drop"));
+            $"iifname != @{Known} counter name \"{UnknownCounter}\" drop",
+            $"goto {Deliver}"));
         chains.Add(Chain(
             "to_sandbox",
             null,

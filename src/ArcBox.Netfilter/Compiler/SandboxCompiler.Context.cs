@@ -20,30 +20,31 @@ public static partial class SandboxCompiler
             return name;
         }
 
-        /// <summary>Protocol and port match; "" matches everything. Several ports go into a named set.</summary>
-        public string Service(Rule rule, int index)
+        /// <summary>
+        /// Protocol and port matches, one per port range; "" matches everything. No per-sandbox sets: the kernel
+        /// finds a set by name with a walk over every set of the table, so 10,000 sandboxes with a set each would
+        /// load in quadratic time. A few more rules in one sandbox's own chain cost nothing to the others.
+        /// </summary>
+        public static IEnumerable<string> Services(Rule rule)
         {
-            var ports = Intervals.MergePorts(rule.Ports);
-            string? dport = null;
-            if (ports.Length == 1)
+            if (rule.Protocol == Protocol.Icmp)
             {
-                dport = ports[0].ToString();
-            }
-            else if (ports.Length > 1)
-            {
-                var set = Of(identity.Name, RuleKey(rule.Direction, index) + "_port");
-                Sets.Add(new NftSet(set, "type inet_service", "interval", [.. ports.Select(p => p.ToString())]));
-                dport = "@" + set;
+                yield return $"meta l4proto @{Icmp}";
+                yield break;
             }
 
-            return (rule.Protocol, dport) switch
+            if (!rule.HasPorts)
             {
-                (Protocol.Icmp, _) => $"meta l4proto @{Icmp}",
-                (Protocol.Any, null) => "",
-                (Protocol.Any, _) => $"meta l4proto @{TcpUdp} th dport {dport}",
-                (var p, null) => $"meta l4proto {Lower(p)}",
-                (var p, _) => $"{Lower(p)} dport {dport}",
-            };
+                yield return rule.Protocol == Protocol.Any ? "" : $"meta l4proto {Lower(rule.Protocol)}";
+                yield break;
+            }
+
+            foreach (var ports in Intervals.MergePorts(rule.Ports))
+            {
+                yield return rule.Protocol == Protocol.Any
+                    ? $"meta l4proto @{TcpUdp} th dport {ports}"
+                    : $"{Lower(rule.Protocol)} dport {ports}";
+            }
         }
 
         /// <summary>One match per kind of peer the rule names (the rule becomes that many nft rules, one counter).</summary>
@@ -53,23 +54,22 @@ public static partial class SandboxCompiler
             var addr = outbound ? "daddr" : "saddr";
             var key = RuleKey(rule.Direction, index);
             var cidrs = Intervals.MergeNetworks(rule.Targets.OfType<CidrTarget>().Select(t => t.Cidr));
-            var cidrs4 = cidrs.Where(n => n.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).Select(Intervals.Format).ToList();
-            var cidrs6 = cidrs.Where(n => n.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork).Select(Intervals.Format).ToList();
-            if (cidrs4.Count > 0)
+            foreach (var cidr in cidrs)
             {
-                yield return $"ip {addr} {SetOrValue(key + "_net4", "type ipv4_addr", "interval", cidrs4)}";
-            }
-
-            if (cidrs6.Count > 0 && network.DualStack)
-            {
-                yield return $"ip6 {addr} {SetOrValue(key + "_net6", "type ipv6_addr", "interval", cidrs6)}";
+                if (cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                {
+                    yield return $"ip {addr} {Intervals.Format(cidr)}";
+                }
+                else if (network.DualStack)
+                {
+                    yield return $"ip6 {addr} {Intervals.Format(cidr)}";
+                }
             }
 
             // Another sandbox is named by its interface: anti-spoofing ties its addresses to it.
-            var sandboxes = rule.Targets.OfType<SandboxTarget>().Select(s => $"\"{InterfaceNames.For(network.Prefix, s.Name)}\"").Distinct().ToList();
-            if (sandboxes.Count > 0)
+            foreach (var sandbox in rule.Targets.OfType<SandboxTarget>().Select(s => s.Name).Distinct())
             {
-                yield return $"{(outbound ? "oifname" : "iifname")} {SetOrValue(key + "_sandbox", "type ifname", null, sandboxes)}";
+                yield return $"{(outbound ? "oifname" : "iifname")} \"{InterfaceNames.For(network.Prefix, sandbox)}\"";
             }
 
             if (rule.Targets.Contains(Target.Network))
@@ -134,18 +134,6 @@ public static partial class SandboxCompiler
 
         private string Log(string direction, string ruleId) =>
             $"limit rate {network.LogRatePerSecond}/second burst {network.LogRatePerSecond * 2} packets log prefix \"{identity.Interface} {direction} {ruleId} \" group {network.LogGroup}";
-
-        private string SetOrValue(string key, string type, string? flags, List<string> values)
-        {
-            if (values.Count == 1)
-            {
-                return values[0];
-            }
-
-            var set = Of(identity.Name, key);
-            Sets.Add(new NftSet(set, type, flags, [.. values]));
-            return "@" + set;
-        }
 
         private static string DomainTag(ImmutableArray<DomainPattern> domains)
         {

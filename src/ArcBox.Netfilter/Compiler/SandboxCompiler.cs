@@ -7,7 +7,7 @@ using static ArcBox.Netfilter.Plan.ObjectNames;
 namespace ArcBox.Netfilter.Compiler;
 
 /// <summary>
-/// Compiles one sandbox's policy into its chains: "sb_NAME_out" (forward, as sender), "sb_NAME_in" (forward, as
+/// Compiles one sandbox's policy into its chains: "sb_NAME_out" (forward, as sender; an allow returns), "sb_NAME_in" (forward, as
 /// receiver), "sb_NAME_host" (to the host) and, when a rule names the host as a source, "sb_NAME_hostin".
 /// Rules keep their order, so the first nft rule that matches belongs to the rule the evaluator picks.
 /// </summary>
@@ -23,10 +23,14 @@ public static partial class SandboxCompiler
         {
             var rule = policy.Outbound[i];
             var counter = c.Counter(RuleCounter(name, Direction.Outbound, i));
-            var service = c.Service(rule, i);
+            var services = Context.Services(rule).ToList();
             foreach (var match in c.PeerMatches(rule, i))
             {
-                c.Allow(outRules, rule, service, match, counter, $"goto {Deliver}");
+                foreach (var service in services)
+                {
+                    // Allowed by the sender: back to from_sandbox, which hands the packet to the receiver's chain.
+                    c.Allow(outRules, rule, service, match, counter, "return");
+                }
             }
 
             // After the DNS redirect every DNS packet arrives at the host: a rule that admits port 53 admits DNS.
@@ -40,7 +44,10 @@ public static partial class SandboxCompiler
 
             if (rule.Targets.Contains(Target.Host))
             {
-                c.Allow(hostRules, rule, service, "", counter, "accept");
+                foreach (var service in services)
+                {
+                    c.Allow(hostRules, rule, service, "", counter, "accept");
+                }
             }
         }
 
@@ -50,15 +57,21 @@ public static partial class SandboxCompiler
         {
             var rule = policy.Inbound[i];
             var counter = c.Counter(RuleCounter(name, Direction.Inbound, i));
-            var service = c.Service(rule, i);
+            var services = Context.Services(rule).ToList();
             foreach (var match in c.PeerMatches(rule, i))
             {
-                c.Allow(inRules, rule, service, match, counter, "accept");
+                foreach (var service in services)
+                {
+                    c.Allow(inRules, rule, service, match, counter, "accept");
+                }
             }
 
             if (rule.Targets.Contains(Target.Host))
             {
-                c.Allow(hostInRules, rule, service, "", counter, "accept");
+                foreach (var service in services)
+                {
+                    c.Allow(hostInRules, rule, service, "", counter, "accept");
+                }
             }
         }
 
@@ -74,7 +87,8 @@ public static partial class SandboxCompiler
         chains.Add(new NftChain(HostChain(name), [.. hostRules]));
         var ifname = $"\"{identity.Interface}\"";
         var elements = ImmutableArray.CreateBuilder<NftElement>();
-        elements.Add(new NftElement("inet", OutDispatch, $"{ifname} : goto {OutChain(name)}"));
+        elements.Add(new NftElement("inet", Known, ifname));
+        elements.Add(new NftElement("inet", OutDispatch, $"{ifname} : jump {OutChain(name)}"));
         elements.Add(new NftElement("inet", InDispatch, $"{ifname} : goto {InChain(name)}"));
         elements.Add(new NftElement("inet", HostDispatch, $"{ifname} : goto {HostChain(name)}"));
         if (hostInRules.Count > 0)

@@ -12,6 +12,8 @@ public static class ObjectNames
     public const string InDispatch = "in_dispatch";
     public const string HostDispatch = "host_dispatch";
     public const string HostInDispatch = "hostin_dispatch";
+    /// <summary>The host-side interfaces of every sandbox.</summary>
+    public const string Known = "interfaces";
     public const string Addr4 = "addr4";
     public const string Addr6 = "addr6";
     public const string NdTarget6 = "nd_target6";

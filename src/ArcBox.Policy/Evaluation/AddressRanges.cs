@@ -38,7 +38,7 @@ public static class AddressRanges
         var list = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? NonPublic4 : NonPublic6;
         foreach (var network in list)
         {
-            if (network.Contains(address))
+            if (Parsing.Addresses.Contains(network, address))
             {
                 return true;
             }

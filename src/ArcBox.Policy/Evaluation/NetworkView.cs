@@ -43,7 +43,7 @@ public sealed record NetworkView(
         address.Equals(Gateway4) || address.Equals(Gateway6) || HostAddresses.Contains(address);
 
     public bool InSubnet(IPAddress address) =>
-        address.AddressFamily == AddressFamily.InterNetwork ? Subnet4.Contains(address) : Subnet6 is { } s6 && s6.Contains(address);
+        address.AddressFamily == AddressFamily.InterNetwork ? Parsing.Addresses.Contains(Subnet4, address) : Subnet6 is { } s6 && Parsing.Addresses.Contains(s6, address);
 
     public AddressClass Classify(IPAddress address)
     {

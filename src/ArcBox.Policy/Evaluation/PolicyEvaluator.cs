@@ -74,7 +74,7 @@ public static class PolicyEvaluator
                 SandboxTarget s => peer.Kind == AddressKind.Sandbox && peer.Sandbox == s.Name,
 
                 // Only 'host' ever names the host: a CIDR that covers a host address does not open it.
-                CidrTarget c => peer.Kind != AddressKind.Host && c.Cidr.Contains(flow.Peer),
+                CidrTarget c => peer.Kind != AddressKind.Host && Parsing.Addresses.Contains(c.Cidr, flow.Peer),
                 _ => false,
             };
             if (match)

@@ -147,6 +147,13 @@ public static class Addresses
         return true;
     }
 
+    /// <summary>
+    /// Bitwise containment, as the kernel matches. <see cref="IPNetwork.Contains"/> refuses IPv4-mapped IPv6
+    /// addresses (::ffff:a.b.c.d), which would make ::ffff:0:0/96 match nothing.
+    /// </summary>
+    public static bool Contains(IPNetwork network, IPAddress address) =>
+        network.BaseAddress.AddressFamily == address.AddressFamily && Mask(address, network.PrefixLength).Equals(network.BaseAddress);
+
     public static IPAddress Mask(IPAddress address, int prefixLength)
     {
         var bytes = address.GetAddressBytes();

@@ -47,7 +47,7 @@ public static class PolicyParser
         catch (YamlException ex)
         {
             var location = new SourceLocation(file, (int)ex.Start.Line, (int)ex.Start.Column);
-            return new PolicyParseResult(null, [new Diagnostic(Severity.Error, location, "YAML syntax: " + YamlMessage(ex))]);
+            return new PolicyParseResult(null, [new Diagnostic(Severity.Error, location, YamlMessage(ex))]);
         }
 
         if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
@@ -82,8 +82,13 @@ public static class PolicyParser
     private static string YamlMessage(YamlException ex)
     {
         var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
+        if (message.StartsWith("Duplicate key ", StringComparison.Ordinal))
+        {
+            return $"duplicate key '{message["Duplicate key ".Length..]}'";
+        }
+
         var dash = message.IndexOf("): ", StringComparison.Ordinal);
-        return dash >= 0 && message.StartsWith('(') ? message[(dash + 3)..] : message;
+        return "YAML syntax: " + (dash >= 0 && message.StartsWith('(') ? message[(dash + 3)..] : message);
     }
 
     private static int CountNodes(YamlNode node, int cap)

@@ -39,7 +39,7 @@ internal sealed partial class PolicyReader
                 }
                 else
                 {
-                    Error(itemNode, $"{error} in 'dns.upstream'");
+                    Error(itemNode, $"'dns.upstream': {error}");
                 }
             }
         }
@@ -105,7 +105,12 @@ internal sealed partial class PolicyReader
 
             if (kinds.Count != 1)
             {
-                Error(value, $"{what} must have exactly one of 'cname' or 'txt'");
+                // An unknown key was already reported; say nothing more about this record.
+                if (((YamlMappingNode)value).Children.Count == kinds.Count)
+                {
+                    Error(value, $"{what} must have exactly one of 'cname' or 'txt'");
+                }
+
                 return null;
             }
 
@@ -146,7 +151,7 @@ internal sealed partial class PolicyReader
             }
             else
             {
-                Error(itemNode, $"{error} in {what}");
+                Error(itemNode, $"{what}: {error}");
             }
         }
 

@@ -139,6 +139,12 @@ internal sealed partial class PolicyReader
                 return [];
             }
 
+            if (node is YamlMappingNode)
+            {
+                Error(node, $"{what} must be a port number or range such as 80 or \"8000-8080\", not a mapping");
+                return [];
+            }
+
             var text = Scalar(node, what);
             if (text is null)
             {
@@ -168,7 +174,7 @@ internal sealed partial class PolicyReader
             }
             else
             {
-                Error(itemNode, $"{error} in rule {id}");
+                Error(itemNode, $"rule {id}: {error}");
             }
         }
 

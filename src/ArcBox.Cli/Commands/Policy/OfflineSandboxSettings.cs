@@ -122,7 +122,7 @@ public class OfflineSandboxSettings : JsonSettings
             throw CliException.Usage($"{option}: {error}");
         }
 
-        if (!subnet.Contains(address))
+        if (!Addresses.Contains(subnet, address))
         {
             throw CliException.Usage($"{option}: {address} is outside the subnet {subnet}");
         }

@@ -1,0 +1,15 @@
+using ArcBox.Bench;
+
+var what = args.FirstOrDefault() ?? "compile";
+var runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+return what switch
+{
+    "compile" => CompileBench.Run(runs, load: ArcBox.Testing.Root.WhyNot("nft", "ip") is null),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS]");
+    return 2;
+}
