@@ -5,7 +5,10 @@ ARCBOX_ROOT="${ARCBOX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 ARCBOX_BUILD="$ARCBOX_ROOT/.build"
 
 # Debian packages the product needs at run time.
-ARCBOX_PACKAGES=(nftables libnftables1 iptables iproute2 kmod procps)
+ARCBOX_PACKAGES=(nftables libnftables1 iptables iproute2 kmod procps util-linux)
+
+# Debian packages the tests and benchmarks use besides (traffic tools in throwaway namespaces).
+ARCBOX_TEST_PACKAGES=(iputils-ping iperf3 sockperf tcpdump python3 python3-scapy)
 
 arcbox_log() { printf 'arcbox: %s\n' "$*" >&2; }
 

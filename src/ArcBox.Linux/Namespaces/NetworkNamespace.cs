@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using ArcBox.Linux.SafeHandles;
+
+namespace ArcBox.Linux.Namespaces;
+
+/// <summary>
+/// An open network namespace (a file descriptor of /run/netns/NAME or /proc/PID/ns/net). Holding it keeps the
+/// namespace alive; work inside it runs on <see cref="NamespaceThread"/>.
+/// </summary>
+public sealed class NetworkNamespace : IDisposable
+{
+    public const string NamedDirectory = "/run/netns";
+
+    private NetworkNamespace(string path, SafeFdHandle handle)
+    {
+        Path = path;
+        Handle = handle;
+    }
+
+    public string Path { get; }
+
+    internal SafeFdHandle Handle { get; }
+
+    public static NetworkNamespace Open(string path)
+    {
+        var fd = Interop.Sys.Open(path, Interop.Sys.O_RDONLY | Interop.Sys.O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw KernelException.Last($"open network namespace {path}");
+        }
+
+        var handle = new SafeFdHandle(fd);
+        return new NetworkNamespace(path, handle);
+    }
+
+    /// <summary>The namespace of the calling thread (the daemon's host namespace when called from it).</summary>
+    public static NetworkNamespace Current() => Open("/proc/thread-self/ns/net");
+
+    public static string NamedPath(string name) => System.IO.Path.Combine(NamedDirectory, name);
+
+    public static bool NamedExists(string name) => File.Exists(NamedPath(name));
+
+    /// <summary>
+    /// Creates a named namespace the way `ip netns add` does: a bind mount of a fresh namespace on
+    /// /run/netns/NAME, with /run/netns made a shared mount so that the name is visible to other mount namespaces.
+    /// </summary>
+    public static NetworkNamespace CreateNamed(string name)
+    {
+        var path = NamedPath(name);
+        PrepareNamedDirectory();
+        using (File.Create(path, 1, FileOptions.None))
+        {
+        }
+
+        try
+        {
+            NamespaceThread.Run(null, () => UnshareAndMount(path), $"create network namespace {name}");
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+
+        return Open(path);
+    }
+
+    /// <summary>Removes the name; the namespace dies with its last process and open descriptor.</summary>
+    public static bool DeleteNamed(string name)
+    {
+        var path = NamedPath(name);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        if (Interop.Sys.Umount2(path, Interop.Sys.MNT_DETACH) != 0 && Errno.Last != Errno.EINVAL)
+        {
+            throw KernelException.Last($"unmount network namespace {path}");
+        }
+
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Runs native work inside this namespace (see <see cref="NamespaceThread"/> for what is allowed).</summary>
+    public T Run<T>(Func<T> nativeWork, string operation) => NamespaceThread.Run(Handle, nativeWork, operation);
+
+    public void Dispose() => Handle.Dispose();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int UnshareAndMount(string path)
+    {
+        if (Interop.Sys.Unshare(Interop.Sys.CLONE_NEWNET) != 0)
+        {
+            throw KernelException.Last("unshare network namespace");
+        }
+
+        if (Interop.Sys.Mount("/proc/thread-self/ns/net", path, "none", Interop.Sys.MS_BIND, IntPtr.Zero) != 0)
+        {
+            throw KernelException.Last($"bind mount network namespace on {path}");
+        }
+
+        return 0;
+    }
+
+    private static void PrepareNamedDirectory()
+    {
+        Directory.CreateDirectory(NamedDirectory);
+
+        // As iproute2: make /run/netns a shared mount (bind it onto itself first if it is not a mount point yet).
+        if (Interop.Sys.Mount("", NamedDirectory, "none", Interop.Sys.MS_SHARED | Interop.Sys.MS_REC, IntPtr.Zero) == 0)
+        {
+            return;
+        }
+
+        if (Errno.Last != Errno.EINVAL)
+        {
+            throw KernelException.Last($"make {NamedDirectory} a shared mount");
+        }
+
+        if (Interop.Sys.Mount(NamedDirectory, NamedDirectory, "none", Interop.Sys.MS_BIND | Interop.Sys.MS_REC, IntPtr.Zero) != 0
+            || Interop.Sys.Mount("", NamedDirectory, "none", Interop.Sys.MS_SHARED | Interop.Sys.MS_REC, IntPtr.Zero) != 0)
+        {
+            throw KernelException.Last($"make {NamedDirectory} a shared mount");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace ArcBox.Linux.Netlink;
+
+/// <summary>Reads the attributes (struct rtattr / nlattr: u16 len, u16 type, payload) of a netlink message.</summary>
+internal static class NetlinkAttributes
+{
+    public static Dictionary<ushort, byte[]> Parse(ReadOnlySpan<byte> data)
+    {
+        var result = new Dictionary<ushort, byte[]>();
+        while (data.Length >= 4)
+        {
+            var len = BinaryPrimitives.ReadUInt16LittleEndian(data);
+            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(data[2..]) & 0x3FFF);
+            if (len < 4 || len > data.Length)
+            {
+                break;
+            }
+
+            result[type] = data[4..len].ToArray();
+            data = data[Math.Min(NetlinkMessage.Align(len), data.Length)..];
+        }
+
+        return result;
+    }
+
+    public static string String(byte[] value) => Encoding.UTF8.GetString(value).TrimEnd('\0');
+}

@@ -1,0 +1,207 @@
+using System.Buffers.Binary;
+using ArcBox.Linux.SafeHandles;
+using static ArcBox.Linux.Netlink.NetlinkConstants;
+
+namespace ArcBox.Linux.Netlink;
+
+/// <summary>
+/// A NETLINK_ROUTE socket. It talks to the network namespace it was created in, from whichever thread uses it
+/// (so a socket for a sandbox namespace is created on a namespace thread and then used anywhere).
+/// </summary>
+internal sealed class NetlinkSocket : IDisposable
+{
+    private readonly SafeFdHandle fd;
+    private readonly Lock gate = new();
+    private readonly byte[] receive = new byte[64 * 1024];
+    private uint sequence;
+
+    private NetlinkSocket(SafeFdHandle fd) => this.fd = fd;
+
+    /// <summary>Opens a socket in the calling thread's network namespace.</summary>
+    public static unsafe NetlinkSocket Open()
+    {
+        // new Socket((AddressFamily)16, ...) fails for netlink in .NET: create it with socket(2).
+        var raw = Interop.Sys.Socket(Interop.Sys.AF_NETLINK, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, Interop.Sys.NETLINK_ROUTE);
+        if (raw < 0)
+        {
+            throw KernelException.Last("open netlink socket");
+        }
+
+        var handle = new SafeFdHandle(raw);
+        int one = 1;
+        Interop.Sys.SetSockOpt(raw, Interop.Sys.SOL_NETLINK, Interop.Sys.NETLINK_EXT_ACK, &one, 4);
+        return new NetlinkSocket(handle);
+    }
+
+    /// <summary>Sends a request and waits for its acknowledgement; a kernel error becomes a <see cref="KernelException"/>.</summary>
+    public void Request(NetlinkMessage message, string operation)
+    {
+        lock (gate)
+        {
+            var seq = Send(message, NLM_F_ACK);
+            while (true)
+            {
+                var n = Receive(operation);
+                foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
+                {
+                    if (msgSeq != seq || type != NLMSG_ERROR)
+                    {
+                        continue;
+                    }
+
+                    ThrowIfError(payload, flags, operation);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends a dump request and returns each reply's payload (after the nlmsghdr).</summary>
+    public List<byte[]> Dump(NetlinkMessage message, string operation)
+    {
+        lock (gate)
+        {
+            var seq = Send(message, NLM_F_DUMP);
+            var replies = new List<byte[]>();
+            while (true)
+            {
+                var n = Receive(operation);
+                foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
+                {
+                    if (msgSeq != seq)
+                    {
+                        continue;
+                    }
+
+                    if (type == NLMSG_DONE)
+                    {
+                        return replies;
+                    }
+
+                    if (type == NLMSG_ERROR)
+                    {
+                        ThrowIfError(payload, flags, operation);
+                        return replies;
+                    }
+
+                    replies.Add(payload);
+                }
+            }
+        }
+    }
+
+    /// <summary>A request whose reply is one message (RTM_GETLINK by name, for instance); null when the kernel says ENODEV/ENOENT.</summary>
+    public byte[]? Get(NetlinkMessage message, string operation)
+    {
+        lock (gate)
+        {
+            var seq = Send(message, 0);
+            while (true)
+            {
+                var n = Receive(operation);
+                foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
+                {
+                    if (msgSeq != seq)
+                    {
+                        continue;
+                    }
+
+                    if (type == NLMSG_ERROR)
+                    {
+                        var error = -BinaryPrimitives.ReadInt32LittleEndian(payload);
+                        if (error == Errno.ENODEV.Value || error == Errno.ENOENT.Value)
+                        {
+                            return null;
+                        }
+
+                        ThrowIfError(payload, flags, operation);
+                        return null;
+                    }
+
+                    return payload;
+                }
+            }
+        }
+    }
+
+    public void Dispose() => fd.Dispose();
+
+    private unsafe uint Send(NetlinkMessage message, ushort extraFlags)
+    {
+        var seq = ++sequence;
+        var bytes = message.Finish(seq).ToArray();
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(6));
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(6), (ushort)(flags | extraFlags));
+        fixed (byte* p = bytes)
+        {
+            if (Interop.Sys.Send(fd.Fd, p, (nuint)bytes.Length, 0) < 0)
+            {
+                throw KernelException.Last("netlink send");
+            }
+        }
+
+        return seq;
+    }
+
+    private unsafe int Receive(string operation)
+    {
+        fixed (byte* p = receive)
+        {
+            while (true)
+            {
+                var n = Interop.Sys.Recv(fd.Fd, p, (nuint)receive.Length, 0);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                var errno = Errno.Last;
+                if (errno != Errno.EINTR)
+                {
+                    throw new KernelException($"{operation} (netlink receive)", errno);
+                }
+            }
+        }
+    }
+
+    private static List<(ushort Type, ushort Flags, uint Seq, byte[] Payload)> Messages(ReadOnlySpan<byte> data)
+    {
+        var list = new List<(ushort, ushort, uint, byte[])>();
+        while (data.Length >= HeaderLength)
+        {
+            var len = (int)BinaryPrimitives.ReadUInt32LittleEndian(data);
+            if (len < HeaderLength || len > data.Length)
+            {
+                break;
+            }
+
+            list.Add((BinaryPrimitives.ReadUInt16LittleEndian(data[4..]), BinaryPrimitives.ReadUInt16LittleEndian(data[6..]), BinaryPrimitives.ReadUInt32LittleEndian(data[8..]), data[HeaderLength..len].ToArray()));
+            data = data[Math.Min(NetlinkMessage.Align(len), data.Length)..];
+        }
+
+        return list;
+    }
+
+    // NLMSG_ERROR payload: s32 -errno, the request's nlmsghdr (whole request unless capped), then extended-ack TLVs.
+    private static void ThrowIfError(byte[] payload, ushort flags, string operation)
+    {
+        var error = -BinaryPrimitives.ReadInt32LittleEndian(payload);
+        if (error == 0)
+        {
+            return;
+        }
+
+        string? detail = null;
+        if ((flags & NLM_F_ACK_TLVS) != 0 && payload.Length >= 4 + HeaderLength)
+        {
+            var echoed = (flags & NLM_F_CAPPED) != 0 ? HeaderLength : (int)BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(4));
+            var offset = 4 + NetlinkMessage.Align(echoed);
+            if (offset <= payload.Length && NetlinkAttributes.Parse(payload.AsSpan(offset)).TryGetValue(NLMSGERR_ATTR_MSG, out var msg))
+            {
+                detail = NetlinkAttributes.String(msg);
+            }
+        }
+
+        throw new KernelException(operation, new Errno(error), detail);
+    }
+}
