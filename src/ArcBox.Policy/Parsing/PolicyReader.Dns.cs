@@ -15,7 +15,7 @@ internal sealed partial class PolicyReader
 
     private DnsSettings ReadDns(YamlNode node)
     {
-        if (PolicyParser.IsNull(node))
+        if (YamlLoader.IsNull(node))
         {
             return DnsSettings.Empty;
         }
@@ -49,7 +49,7 @@ internal sealed partial class PolicyReader
 
     private ImmutableArray<DnsRecord> ReadRecords(YamlNode node)
     {
-        if (PolicyParser.IsNull(node))
+        if (YamlLoader.IsNull(node))
         {
             return [];
         }

@@ -13,7 +13,7 @@ internal sealed partial class PolicyReader
     private ImmutableArray<Rule> ReadRules(YamlNode node, Direction direction)
     {
         var section = direction == Direction.Outbound ? "outbound" : "inbound";
-        if (PolicyParser.IsNull(node))
+        if (YamlLoader.IsNull(node))
         {
             return [];
         }
@@ -52,7 +52,7 @@ internal sealed partial class PolicyReader
             return null;
         }
 
-        var errorsBefore = diagnostics.Count(d => d.IsError);
+        var errorsBefore = ErrorCount;
         var protocol = Protocol.Any;
         if (map.TryGetValue("protocol", out var p))
         {
@@ -98,7 +98,7 @@ internal sealed partial class PolicyReader
             targets = [Target.Internet];
         }
 
-        if (diagnostics.Count(x => x.IsError) != errorsBefore)
+        if (ErrorCount != errorsBefore)
         {
             return null;
         }

@@ -7,18 +7,11 @@ using YamlDotNet.RepresentationModel;
 namespace ArcBox.Policy.Parsing;
 
 /// <summary>Walks the YAML tree of one policy, collecting every diagnostic instead of stopping at the first.</summary>
-internal sealed partial class PolicyReader(string file, string source)
+internal sealed partial class PolicyReader(string file, string source) : YamlReader(file)
 {
     private static readonly string[] TopKeys = ["network"];
     private static readonly string[] NetworkKeys = ["outbound", "inbound", "dns", "bandwidth", "log"];
     private static readonly string[] LogModes = ["denied", "all", "none"];
-
-    private readonly List<Diagnostic> diagnostics = [];
-
-    public ImmutableArray<Diagnostic> Diagnostics =>
-        [.. diagnostics.OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
-
-    private bool HasErrors => diagnostics.Any(d => d.IsError);
 
     public SandboxPolicy? Read(YamlNode root)
     {
@@ -37,7 +30,7 @@ internal sealed partial class PolicyReader(string file, string source)
         {
             Error(root, "missing 'network:' section");
         }
-        else if (!PolicyParser.IsNull(network.Value))
+        else if (!YamlLoader.IsNull(network.Value))
         {
             var sections = Mapping(network.Value, "'network'", NetworkKeys);
             if (sections is not null)
@@ -95,7 +88,7 @@ internal sealed partial class PolicyReader(string file, string source)
 
     private Bandwidth? ReadBandwidth(YamlNode node)
     {
-        if (PolicyParser.IsNull(node))
+        if (YamlLoader.IsNull(node))
         {
             return null;
         }

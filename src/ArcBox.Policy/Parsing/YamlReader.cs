@@ -1,36 +1,49 @@
+using System.Collections.Immutable;
 using ArcBox.Policy.Diagnostics;
 using ArcBox.Policy.Model;
 using YamlDotNet.RepresentationModel;
 
 namespace ArcBox.Policy.Parsing;
 
-// Typed access to YAML nodes: every mismatch is reported where it is and the walk goes on.
-internal sealed partial class PolicyReader
+/// <summary>
+/// Typed access to the nodes of one YAML file: every mismatch is reported at its file:line:column and the walk
+/// goes on, so that a reader reports every problem at once. Policies and the daemon's config are read with it.
+/// </summary>
+public abstract class YamlReader(string file)
 {
-    internal readonly record struct Entry(YamlNode Key, YamlNode Value);
+    private readonly List<Diagnostic> diagnostics = [];
 
-    private SourceLocation At(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
+    public ImmutableArray<Diagnostic> Diagnostics =>
+        [.. diagnostics.OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
 
-    private void Error(YamlNode node, string message) => Error(At(node), message);
+    protected bool HasErrors => diagnostics.Any(d => d.IsError);
 
-    private void Error(SourceLocation location, string message) =>
+    protected int ErrorCount => diagnostics.Count(d => d.IsError);
+
+    public readonly record struct Entry(YamlNode Key, YamlNode Value);
+
+    protected SourceLocation At(YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
+
+    protected void Error(YamlNode node, string message) => Error(At(node), message);
+
+    protected void Error(SourceLocation location, string message) =>
         diagnostics.Add(new Diagnostic(Severity.Error, location, message));
 
-    private void Warning(SourceLocation location, string message) =>
+    protected void Warning(SourceLocation location, string message) =>
         diagnostics.Add(new Diagnostic(Severity.Warning, location, message));
 
-    private static string Describe(YamlNode node) => node switch
+    protected static string Describe(YamlNode node) => node switch
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
-        _ when PolicyParser.IsNull(node) => "nothing",
+        _ when YamlLoader.IsNull(node) => "nothing",
         YamlScalarNode s => $"'{s.Value}'",
         _ => "an unknown node",
     };
 
     /// <summary>The keys of a mapping; unknown keys are reported with the closest valid one.</summary>
     /// <param name="misplaced">A message for a key that is valid elsewhere but not here, or null.</param>
-    private Dictionary<string, Entry>? Mapping(YamlNode node, string what, IReadOnlyList<string> keys, Func<string, string?>? misplaced = null)
+    protected Dictionary<string, Entry>? Mapping(YamlNode node, string what, IReadOnlyList<string> keys, Func<string, string?>? misplaced = null)
     {
         if (node is not YamlMappingNode map)
         {
@@ -64,9 +77,9 @@ internal sealed partial class PolicyReader
     }
 
     /// <summary>The text of a scalar, null for an empty value; a list or mapping is reported.</summary>
-    private string? Scalar(YamlNode node, string what)
+    protected string? Scalar(YamlNode node, string what)
     {
-        if (PolicyParser.IsNull(node))
+        if (YamlLoader.IsNull(node))
         {
             return null;
         }
@@ -81,7 +94,7 @@ internal sealed partial class PolicyReader
     }
 
     /// <summary>A scalar or a list of scalars, each with its node; nested structures are reported.</summary>
-    private List<(string Text, YamlNode Node)> ScalarOrList(YamlNode node, string what)
+    protected List<(string Text, YamlNode Node)> ScalarOrList(YamlNode node, string what)
     {
         var items = new List<(string, YamlNode)>();
         if (node is YamlSequenceNode seq)
@@ -93,7 +106,7 @@ internal sealed partial class PolicyReader
 
             foreach (var child in seq.Children)
             {
-                if (child is YamlScalarNode { Value: { Length: > 0 } v } && !PolicyParser.IsNull(child))
+                if (child is YamlScalarNode { Value: { Length: > 0 } v } && !YamlLoader.IsNull(child))
                 {
                     items.Add((v, child));
                 }
@@ -103,7 +116,7 @@ internal sealed partial class PolicyReader
                 }
             }
         }
-        else if (node is YamlScalarNode { Value: { Length: > 0 } v } && !PolicyParser.IsNull(node))
+        else if (node is YamlScalarNode { Value: { Length: > 0 } v } && !YamlLoader.IsNull(node))
         {
             items.Add((v, node));
         }
