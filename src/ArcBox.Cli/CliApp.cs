@@ -1,4 +1,7 @@
+using ArcBox.Cli.Commands.Daemon;
 using ArcBox.Cli.Commands.Policy;
+using ArcBox.Cli.Commands.Sandboxes;
+using ArcBox.Cli.Commands.Tools;
 using ArcBox.Cli.Infrastructure;
 using Spectre.Console.Cli;
 
@@ -7,8 +10,19 @@ namespace ArcBox.Cli;
 /// <summary>The command tree, and the one place that turns exceptions into exit codes.</summary>
 public static class CliApp
 {
+    /// <summary>What follows "--" (the command of `arcbox exec`), kept from Spectre's tokenizer, which rejects
+    /// options such as "-c1" even after "--".</summary>
+    public static IReadOnlyList<string> Passthrough { get; private set; } = [];
+
     public static int Run(string[] args)
     {
+        var separator = Array.IndexOf(args, "--");
+        if (separator >= 0)
+        {
+            Passthrough = args[(separator + 1)..];
+            args = args[..separator];
+        }
+
         var json = args.Contains("--json");
         var app = new CommandApp();
         app.Configure(Configure);
@@ -32,6 +46,17 @@ public static class CliApp
         config.SetApplicationVersion(typeof(CliApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
         config.UseStrictParsing();
         config.PropagateExceptions();
+        config.AddCommand<DaemonCommand>("daemon")
+            .WithExample("daemon", "--state-dir", "/var/lib/arcbox");
+        config.AddCommand<CreateCommand>("create")
+            .WithExample("create", "web", "--policy", "examples/seed.yaml")
+            .WithExample("create", "vm1", "--attach", "tap", "--tap-owner", "1000");
+        config.AddCommand<ListCommand>("ls");
+        config.AddCommand<InspectCommand>("inspect");
+        config.AddCommand<RemoveCommand>("rm");
+        config.AddCommand<ExecCommand>("exec")
+            .WithExample("exec", "web", "--", "curl", "http://203.0.113.10/");
+        AddTools(config);
         config.AddBranch("policy", policy =>
         {
             policy.SetDescription("Validate, compile and explain sandbox policies");
@@ -40,9 +65,24 @@ public static class CliApp
             policy.AddCommand<CompileCommand>("compile")
                 .WithExample("policy", "compile", "examples/seed.yaml", "--name", "web", "--ip", "10.0.0.2");
             policy.AddCommand<ExplainCommand>("explain")
-                .WithExample("policy", "explain", "examples/seed.yaml", "--name", "web", "--ip", "10.0.0.2", "--to", "203.0.113.7:443/tcp");
+                .WithExample("policy", "explain", "examples/seed.yaml", "--name", "web", "--ip", "10.0.0.2", "--to", "203.0.113.7:443/tcp")
+                .WithExample("policy", "explain", "web", "--from", "10.0.0.3", "--port", "8080/tcp");
+            policy.AddCommand<SetCommand>("set")
+                .WithExample("policy", "set", "web", "examples/seed.yaml");
+            policy.AddCommand<ShowCommand>("show")
+                .WithExample("policy", "show", "web", "--format", "nft");
         });
     }
+
+    private static void AddTools(IConfigurator config) =>
+        config.AddBranch("_tools", tools =>
+        {
+            tools.SetDescription("Servers and probes for the demo and the tests");
+            tools.HideBranch();
+            tools.AddCommand<ServeCommand>("serve");
+            tools.AddCommand<ProbeCommand>("probe");
+            tools.AddCommand<SpoofCommand>("spoof");
+        });
 
     private static int Fail(bool json, int exitCode, string message, object? details)
     {

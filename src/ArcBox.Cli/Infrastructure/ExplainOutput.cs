@@ -9,7 +9,12 @@ public static class ExplainOutput
     public static void Write(bool json, string sandbox, Flow flow, Decision decision, NetworkView view)
     {
         var peerKind = view.Classify(flow.Peer);
-        var peer = peerKind.Kind == AddressKind.Sandbox ? $"sandbox:{peerKind.Sandbox}" : peerKind.Kind.ToString().ToLowerInvariant();
+        Write(json, sandbox, flow, decision, peerKind.Kind == AddressKind.Sandbox ? $"sandbox:{peerKind.Sandbox}" : peerKind.Kind.ToString().ToLowerInvariant());
+    }
+
+    /// <param name="peer">What the peer address is: "internet", "host", "sandbox:NAME", ...</param>
+    public static void Write(bool json, string sandbox, Flow flow, Decision decision, string peer)
+    {
         if (json)
         {
             Json.Write(new

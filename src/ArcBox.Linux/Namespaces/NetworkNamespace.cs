@@ -65,6 +65,25 @@ public sealed class NetworkNamespace : IDisposable
         return Open(path);
     }
 
+    /// <summary>Names an existing namespace (a process's /proc/PID/ns/net), as `ip netns attach` does.</summary>
+    public static NetworkNamespace AttachNamed(string name, string source)
+    {
+        var path = NamedPath(name);
+        PrepareNamedDirectory();
+        using (File.Create(path, 1, FileOptions.None))
+        {
+        }
+
+        if (Interop.Sys.Mount(source, path, "none", Interop.Sys.MS_BIND, IntPtr.Zero) != 0)
+        {
+            var error = KernelException.Last($"bind mount {source} on {path}");
+            File.Delete(path);
+            throw error;
+        }
+
+        return Open(path);
+    }
+
     /// <summary>Removes the name; the namespace dies with its last process and open descriptor.</summary>
     public static bool DeleteNamed(string name)
     {

@@ -20,4 +20,22 @@ public sealed partial class RouteNetlink
 
         socket.Request(msg, $"add address {address}/{prefixLength} dev {link}");
     }
+
+    /// <summary>Every address of the namespace, with the index of its link.</summary>
+    public List<(int Index, IPAddress Address)> Addresses()
+    {
+        var list = new List<(int, IPAddress)>();
+        foreach (var reply in socket.Dump(new NetlinkMessage(RTM_GETADDR, 0).IfInfo(), "list addresses"))
+        {
+            // ifaddrmsg: family, prefixlen, flags, scope, u32 index.
+            var index = BitConverter.ToInt32(reply, 4);
+            var attrs = NetlinkAttributes.Parse(reply.AsSpan(8));
+            if (attrs.TryGetValue(IFA_LOCAL, out var local) || attrs.TryGetValue(IFA_ADDRESS, out local))
+            {
+                list.Add((index, new IPAddress(local)));
+            }
+        }
+
+        return list;
+    }
 }

@@ -55,4 +55,27 @@ public sealed partial class RouteNetlink
             return false;
         }
     }
+
+    /// <summary>The link of the IPv4 default route in the main table, if there is one.</summary>
+    public string? DefaultRouteLink()
+    {
+        foreach (var reply in socket.Dump(new NetlinkMessage(RTM_GETROUTE, 0).RtMsg(AF_INET, 0, 0, 0, protocol: 0), "list routes"))
+        {
+            // rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, u32 flags.
+            if (reply[1] != 0 || reply[7] != RTN_UNICAST)
+            {
+                continue;
+            }
+
+            var attrs = NetlinkAttributes.Parse(reply.AsSpan(12));
+            var table = attrs.TryGetValue(RTA_TABLE, out var t) ? BitConverter.ToUInt32(t) : reply[4];
+            if (table == RT_TABLE_MAIN && attrs.TryGetValue(RTA_OIF, out var oif))
+            {
+                var index = BitConverter.ToInt32(oif);
+                return Links().FirstOrDefault(l => l.Index == index)?.Name;
+            }
+        }
+
+        return null;
+    }
 }

@@ -64,11 +64,12 @@ public sealed partial class RouteNetlink : IDisposable
         socket.Request(msg, $"add link {name} type veth peer {peerName} netns {peerNamespace.Path}");
     }
 
-    public void CreateDummy(string name)
+    /// <summary>A link of a kind that needs no options: "dummy", "bridge", "ifb".</summary>
+    public void CreateLink(string name, string kind)
     {
         var msg = new NetlinkMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL).IfInfo().AttrString(IFLA_IFNAME, name);
-        msg.BeginNest(IFLA_LINKINFO).AttrString(IFLA_INFO_KIND, "dummy").EndNest();
-        socket.Request(msg, $"add link {name} type dummy");
+        msg.BeginNest(IFLA_LINKINFO).AttrString(IFLA_INFO_KIND, kind).EndNest();
+        socket.Request(msg, $"add link {name} type {kind}");
     }
 
     public void SetLinkUp(string name) =>

@@ -6,8 +6,8 @@ using Spectre.Console.Cli;
 
 namespace ArcBox.Cli.Commands.Policy;
 
-[Description("Say whether a policy allows a flow, and which rule decides")]
-public sealed class ExplainCommand : Command<ExplainCommand.Settings>
+[Description("Say whether a policy allows a flow, and which rule decides: offline (FILE --name --ip) or for a live sandbox (NAME)")]
+public sealed class ExplainCommand : AsyncCommand<ExplainCommand.Settings>
 {
     public sealed class Settings : OfflineSandboxSettings
     {
@@ -27,12 +27,45 @@ public sealed class ExplainCommand : Command<ExplainCommand.Settings>
         [Description("The name the destination address was resolved from")]
         public string? Domain { get; init; }
 
+        [CommandOption("--socket <PATH>")]
+        [Description("Live mode: the daemon's API socket (default: $ARCBOX_SOCKET, else /run/arcbox/arcbox.sock)")]
+        public string? Socket { get; init; }
+
         [CommandOption("--peer <NAME=ADDR>")]
         [Description("Another sandbox of the network (repeatable), for sandbox:NAME rules")]
         public string[] Peers { get; init; } = [];
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var offline = settings.Name is not null || settings.Ip is not null || File.Exists(settings.File);
+        return offline ? Offline(settings) : await Live(settings, cancellationToken);
+    }
+
+    /// <summary>`arcbox policy explain NAME ...`: asks the daemon, which evaluates against the live network.</summary>
+    private static async Task<int> Live(Settings settings, CancellationToken cancellationToken)
+    {
+        if (ArcBox.Policy.Parsing.SandboxNames.Validate(settings.File) is not null)
+        {
+            throw CliException.Usage($"'{settings.File}' is neither a policy file nor a sandbox name; offline explain needs FILE --name NAME --ip ADDR");
+        }
+
+        var flow = FlowSpec.Parse(settings.To, settings.From, settings.Port, settings.Domain);
+        var request = new ArcBox.Daemon.Api.ExplainRequest(
+            flow.Direction == ArcBox.Policy.Model.Direction.Outbound ? "outbound" : "inbound",
+            flow.Protocol.ToString().ToLowerInvariant(),
+            flow.Peer.ToString(),
+            flow.Protocol == ArcBox.Policy.Model.Protocol.Icmp ? null : flow.Port,
+            flow.Domain);
+        using var client = new ApiClient(settings.Socket ?? Environment.GetEnvironmentVariable("ARCBOX_SOCKET") ?? ArcBox.Daemon.Config.DaemonConfig.DefaultSocketPath);
+        var result = await client.SendAsync(HttpMethod.Post, $"v1/sandboxes/{Uri.EscapeDataString(settings.File)}/explain", request, cancellationToken);
+        var rule = result.GetProperty("rule").GetString()!;
+        var decision = new Decision(result.GetProperty("verdict").GetString() == "allow", rule == Decision.DefaultRule ? null : rule);
+        ExplainOutput.Write(settings.Json, settings.File, flow, decision, result.GetProperty("peerKind").GetString()!);
+        return ExitCodes.Success;
+    }
+
+    private static int Offline(Settings settings)
     {
         var (network, identity) = settings.Resolve();
         var flow = FlowSpec.Parse(settings.To, settings.From, settings.Port, settings.Domain);

@@ -11,7 +11,7 @@ namespace ArcBox.Cli.Commands.Policy;
 public class OfflineSandboxSettings : JsonSettings
 {
     [CommandArgument(0, "<FILE>")]
-    [Description("Policy file (or a built-in: default, offline)")]
+    [Description("Policy file (or a built-in: default, offline); for explain, a live sandbox's name instead")]
     public string File { get; init; } = "";
 
     [CommandOption("--name <NAME>")]

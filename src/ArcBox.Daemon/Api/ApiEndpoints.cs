@@ -1,0 +1,156 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using ArcBox.Daemon.Sandboxes;
+using ArcBox.Policy.Evaluation;
+using ArcBox.Policy.Model;
+using ArcBox.Policy.Parsing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace ArcBox.Daemon.Api;
+
+/// <summary>The local HTTP/JSON API. Every failure is {"error": {...}} with a status that says whose fault it is.</summary>
+public static class ApiEndpoints
+{
+    public const int MaxBodyBytes = 2 << 20;
+
+    public static void Map(IEndpointRouteBuilder app, SandboxManager manager)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapGet("/health", () => Results.Json(new { status = "ok", sandboxes = manager.List().Count, network = manager.Network.Subnet4.ToString(), prefix = manager.Network.Prefix }, ApiJson.Options));
+        api.MapGet("/sandboxes", () => Results.Json(manager.List().Select(r => SandboxView.From(r, manager.Network)), ApiJson.Options));
+        api.MapGet("/sandboxes/{name}", (string name) => Handle(() => Results.Json(SandboxView.From(manager.Get(name), manager.Network), ApiJson.Options)));
+        api.MapPost("/sandboxes", async (HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<CreateRequest>(request, ct);
+            var record = await manager.CreateAsync(body, ct);
+            return Results.Json(SandboxView.From(record, manager.Network), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        }));
+        api.MapDelete("/sandboxes/{name}", async (string name, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var problems = await manager.RemoveAsync(name, ct);
+            return Results.Json(new { name, removed = true, problems }, ApiJson.Options);
+        }));
+        api.MapPut("/sandboxes/{name}/policy", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<PolicyInput>(request, ct);
+            var record = await manager.SetPolicyAsync(name, body, ct);
+            return Results.Json(SandboxView.From(record, manager.Network), ApiJson.Options);
+        }));
+        api.MapGet("/sandboxes/{name}/policy", (string name, string? format) =>
+            Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
+        api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<ExplainRequest>(request, ct);
+            var flow = ToFlow(body);
+            var decision = manager.Explain(name, flow);
+            var peer = manager.View().Classify(flow.Peer);
+            return Results.Json(
+                new
+                {
+                    sandbox = name,
+                    direction = flow.Direction == Direction.Outbound ? "outbound" : "inbound",
+                    protocol = flow.Protocol.ToString().ToLowerInvariant(),
+                    peer = flow.Peer.ToString(),
+                    peerKind = peer.Kind == AddressKind.Sandbox ? $"sandbox:{peer.Sandbox}" : peer.Kind.ToString().ToLowerInvariant(),
+                    port = flow.Protocol == Protocol.Icmp ? (int?)null : flow.Port,
+                    domain = flow.Domain,
+                    verdict = decision.Verdict,
+                    rule = decision.Rule,
+                },
+                ApiJson.Options);
+        }));
+    }
+
+    private static Flow ToFlow(ExplainRequest r)
+    {
+        var direction = r.Direction switch
+        {
+            "outbound" => Direction.Outbound,
+            "inbound" => Direction.Inbound,
+            _ => throw new RequestException(ErrorCode.Invalid, $"direction must be outbound or inbound, not '{r.Direction}'"),
+        };
+        var protocol = r.Protocol switch
+        {
+            "tcp" => Protocol.Tcp,
+            "udp" => Protocol.Udp,
+            "icmp" => Protocol.Icmp,
+            _ => throw new RequestException(ErrorCode.Invalid, $"protocol must be tcp, udp or icmp, not '{r.Protocol}'"),
+        };
+        if (r.Peer is null)
+        {
+            throw new RequestException(ErrorCode.Invalid, "peer: missing");
+        }
+
+        if (!Addresses.TryParseAddress(r.Peer, out var peer, out var error))
+        {
+            throw new RequestException(ErrorCode.Invalid, $"peer: {error}");
+        }
+
+        if (protocol != Protocol.Icmp && r.Port is not (>= 1 and <= 65535))
+        {
+            throw new RequestException(ErrorCode.Invalid, $"port must be 1-65535 for {r.Protocol}");
+        }
+
+        return new Flow(direction, protocol, peer, r.Port ?? 0, r.Domain is null ? null : DomainPattern.Normalize(r.Domain));
+    }
+
+    private static async Task<T> Body<T>(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw new RequestException(ErrorCode.Invalid, $"request body over {MaxBodyBytes} bytes");
+        }
+
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options, ct)
+                ?? throw new RequestException(ErrorCode.Invalid, "empty request body; expected a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new RequestException(ErrorCode.Invalid, $"malformed JSON{(ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "")}: {ex.Message.Split(". Path:")[0]}");
+        }
+    }
+
+    private static IResult Handle(Func<IResult> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (RequestException ex)
+        {
+            return Error(ex);
+        }
+    }
+
+    private static async Task<IResult> HandleAsync(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RequestException ex)
+        {
+            return Error(ex);
+        }
+        catch (SocketException ex)
+        {
+            return Error(new RequestException(ErrorCode.Failure, ex.Message));
+        }
+    }
+
+    private static IResult Error(RequestException ex)
+    {
+        var (status, code) = ex.Code switch
+        {
+            ErrorCode.Invalid => (StatusCodes.Status400BadRequest, "invalid"),
+            ErrorCode.NotFound => (StatusCodes.Status404NotFound, "not_found"),
+            ErrorCode.Conflict => (StatusCodes.Status409Conflict, "conflict"),
+            _ => (StatusCodes.Status500InternalServerError, "failure"),
+        };
+        return Results.Json(new ErrorBody(new ErrorDetail(code, ex.Message, ex.Details)), ApiJson.Options, statusCode: status);
+    }
+}

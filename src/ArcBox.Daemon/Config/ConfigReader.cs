@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using ArcBox.Netfilter;
+using ArcBox.Policy.Diagnostics;
+using ArcBox.Policy.Parsing;
+using YamlDotNet.RepresentationModel;
+
+namespace ArcBox.Daemon.Config;
+
+/// <summary>Reads arcbox.yaml; unknown keys and bad values are reported as file:line:column diagnostics.</summary>
+public sealed class ConfigReader : YamlReader
+{
+    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix"];
+
+    private ConfigReader(string file)
+        : base(file)
+    {
+    }
+
+    /// <summary>The config, or null with every problem. A missing file at the default path means all defaults.</summary>
+    public static (DaemonConfig? Config, IReadOnlyList<Diagnostic> Diagnostics) Load(string? path, string stateDirectory, string socketPath)
+    {
+        var defaults = DaemonConfig.Defaults(stateDirectory, socketPath);
+        var file = path ?? DaemonConfig.DefaultConfigPath;
+        if (!File.Exists(file))
+        {
+            return path is null
+                ? (defaults, [])
+                : (null, [new Diagnostic(Severity.Error, new(file, 1, 1), "config file not found")]);
+        }
+
+        var (root, error) = YamlLoader.Load(File.ReadAllText(file), file, "empty config");
+        if (root is null)
+        {
+            // An empty file is a valid "all defaults" config.
+            return error!.Message == "empty config" ? (defaults, []) : (null, [error]);
+        }
+
+        var reader = new ConfigReader(file);
+        var config = reader.Read(root, defaults);
+        return (config, reader.Diagnostics);
+    }
+
+    private DaemonConfig? Read(YamlNode root, DaemonConfig defaults)
+    {
+        var map = Mapping(root, "the config", Keys);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var config = defaults;
+        if (map.TryGetValue("subnet", out var s) && Network(s.Value, "subnet", AddressFamily.InterNetwork, 30) is { } subnet4)
+        {
+            config = config with { Subnet4 = subnet4 };
+        }
+
+        if (map.TryGetValue("subnet6", out var s6) && Network(s6.Value, "subnet6", AddressFamily.InterNetworkV6, 120) is { } subnet6)
+        {
+            config = config with { Subnet6 = subnet6 };
+        }
+
+        if (map.TryGetValue("uplink", out var u) && Scalar(u.Value, "'uplink'") is { } uplink)
+        {
+            if (uplink.Length is 0 or > 15 || uplink.Any(c => char.IsWhiteSpace(c) || c == '/'))
+            {
+                Error(u.Value, $"invalid interface name '{uplink}'");
+            }
+
+            config = config with { Uplink = uplink };
+        }
+
+        if (map.TryGetValue("prefix", out var p) && Scalar(p.Value, "'prefix'") is { } prefix)
+        {
+            if (NetworkConfig.ValidatePrefix(prefix) is { } problem)
+            {
+                Error(p.Value, problem);
+            }
+
+            config = config with { Prefix = prefix };
+        }
+
+        return HasErrors ? null : config;
+    }
+
+    private IPNetwork? Network(YamlNode node, string key, AddressFamily family, int maxPrefix)
+    {
+        var text = Scalar(node, $"'{key}'");
+        if (text is null)
+        {
+            Error(node, $"'{key}' needs a CIDR such as {(family == AddressFamily.InterNetwork ? "10.0.0.0/24" : "fd00:ab::/64")}");
+            return null;
+        }
+
+        if (!Addresses.TryParseNetwork(text, out var network, out var error))
+        {
+            Error(node, $"'{key}': {error}");
+            return null;
+        }
+
+        if (network.BaseAddress.AddressFamily != family)
+        {
+            Error(node, $"'{key}': {text} is not an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} subnet");
+            return null;
+        }
+
+        if (network.PrefixLength > maxPrefix || !text.Contains('/', StringComparison.Ordinal))
+        {
+            Error(node, $"'{key}': {text} leaves no room for sandboxes (at most /{maxPrefix})");
+            return null;
+        }
+
+        return network;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using ArcBox.Daemon.State;
+using ArcBox.Linux;
+using ArcBox.Linux.Devices;
+using ArcBox.Linux.Namespaces;
+using ArcBox.Linux.Netlink;
+using ArcBox.Netfilter;
+
+namespace ArcBox.Daemon.Datapath;
+
+/// <summary>
+/// The links of one sandbox: a veth whose peer is created inside the sandbox namespace, or a persistent TAP.
+/// The host side carries the gateway address and a /32 (/128) route to the sandbox; proxy ARP answers for the
+/// subnet, so there is no shared L2 segment and every packet between sandboxes is routed through the host.
+/// </summary>
+public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
+{
+    public const string SandboxLink = "eth0";
+
+    public void Wire(SandboxRecord r)
+    {
+        if (r.IsTap)
+        {
+            TapDevice.CreatePersistent(r.Interface, r.TapUid, r.TapGid);
+            ConfigureHostSide(r);
+            return;
+        }
+
+        using var ns = NetworkNamespace.Open(r.NetnsPath!);
+        using var inside = RouteNetlink.OpenIn(ns);
+        if (inside.LinkIndex(SandboxLink) is not null)
+        {
+            throw new InvalidOperationException($"the namespace {r.NetnsPath} already has a link named {SandboxLink}");
+        }
+
+        host.CreateVeth(r.Interface, SandboxLink, ns, r.Mac);
+        ConfigureHostSide(r);
+
+        inside.SetLinkUp("lo");
+        var index = inside.LinkIndex(SandboxLink)!.Value;
+        inside.AddAddress(index, SandboxLink, r.Ipv4, network.Subnet4.PrefixLength);
+        if (network.DualStack && r.Ipv6 is { } v6)
+        {
+            // A /128 and a route through the gateway: the sandbox never neighbour-solicits its peers.
+            inside.AddAddress(index, SandboxLink, v6, 128, noDad: true);
+        }
+        else
+        {
+            Sysctl.Set($"net.ipv6.conf.{SandboxLink}.disable_ipv6", "1", ns);
+        }
+
+        inside.SetLinkUp(index, SandboxLink);
+        inside.AddRoute(IPNetwork.Parse("0.0.0.0/0"), index, SandboxLink, network.Gateway4, onlink: true);
+        if (network.DualStack && r.Ipv6 is not null)
+        {
+            inside.AddRoute(new IPNetwork(network.Gateway6!, 128), index, SandboxLink);
+            inside.AddRoute(IPNetwork.Parse("::/0"), index, SandboxLink, network.Gateway6);
+        }
+    }
+
+    /// <summary>Whether the host side of the sandbox exists.</summary>
+    public bool IsWired(SandboxRecord r) => host.LinkIndex(r.Interface) is not null;
+
+    /// <summary>Removes the links (routes and addresses go with them) and the namespace we own; goes on past failures.</summary>
+    public List<string> Unwire(SandboxRecord r)
+    {
+        var errors = new List<string>();
+        Try(errors, () => host.DeleteLink(r.Interface));
+        if (r.OwnsNamespace || r.OwnsNamespaceName)
+        {
+            Try(errors, () => NetworkNamespace.DeleteNamed(Path.GetFileName(r.NetnsPath!)));
+        }
+
+        return errors;
+    }
+
+    private void ConfigureHostSide(SandboxRecord r)
+    {
+        var index = host.LinkIndex(r.Interface) ?? throw new KernelException($"get link {r.Interface}", Errno.ENODEV);
+        Sysctl.Set($"net.ipv4.conf.{r.Interface}.proxy_arp", "1");
+        host.AddAddress(index, r.Interface, network.Gateway4, 32, noPrefixRoute: true);
+        if (network.DualStack)
+        {
+            Sysctl.Set($"net.ipv6.conf.{r.Interface}.accept_ra", "0");
+            host.AddAddress(index, r.Interface, network.Gateway6!, 128, noDad: true, noPrefixRoute: true);
+        }
+
+        host.SetLinkUp(index, r.Interface);
+        host.AddRoute(new IPNetwork(r.Ipv4, 32), index, r.Interface);
+        if (network.DualStack && r.Ipv6 is { } v6)
+        {
+            host.AddRoute(new IPNetwork(v6, 128), index, r.Interface);
+        }
+    }
+
+    private static void Try(List<string> errors, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is KernelException or IOException or InvalidOperationException)
+        {
+            errors.Add(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace ArcBox.Daemon.Hosting;
+
+/// <summary>Every message the daemon logs, as source-generated logger methods.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "created gateway link {Link}")]
+    public static partial void CreatedGatewayLink(ILogger log, string link);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "arcbox daemon {Version}: network {Subnet4}{Subnet6}, prefix '{Prefix}', uplink {Uplink}, state {StateDirectory}")]
+    public static partial void Starting(ILogger log, string version, string subnet4, string subnet6, string prefix, string uplink, string stateDirectory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "reconciled {Count} sandbox(es) in {Milliseconds} ms: {Rewired} rewired, {Orphans} orphan(s) removed, {RolledBack} unfinished create(s) rolled back")]
+    public static partial void Reconciled(ILogger log, int count, long milliseconds, int rewired, int orphans, int rolledBack);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "reconcile: {Problem}")]
+    public static partial void ReconcileProblem(ILogger log, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Socket}")]
+    public static partial void Listening(ILogger log, string socket);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "created sandbox {Name} ({Attach}, {Ipv4}, {Interface}) in {Milliseconds:F1} ms")]
+    public static partial void Created(ILogger log, string name, string attach, string ipv4, string @interface, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "removed sandbox {Name}")]
+    public static partial void Removed(ILogger log, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "removing sandbox {Name}: {Problem}")]
+    public static partial void RemoveProblem(ILogger log, string name, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox {Name}: policy set to {Policy}")]
+    public static partial void PolicySet(ILogger log, string name, string policy);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "create {Name} failed: {Problem}")]
+    public static partial void CreateFailed(ILogger log, string name, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopping; the kernel keeps enforcing every sandbox")]
+    public static partial void Stopping(ILogger log);
+}

@@ -1,0 +1,52 @@
+using ArcBox.Daemon.State;
+using ArcBox.Netfilter;
+using ArcBox.Netfilter.Compiler;
+using ArcBox.Netfilter.Rendering;
+using ArcBox.Policy.Parsing;
+
+namespace ArcBox.Daemon.Sandboxes;
+
+public sealed partial class SandboxManager
+{
+    /// <summary>Swaps a live sandbox's policy in one kernel transaction; on failure nothing changes.</summary>
+    public Task<SandboxRecord> SetPolicyAsync(string name, PolicyInput input, CancellationToken cancellationToken = default) =>
+        Exclusive(() => SetPolicy(name, input), cancellationToken);
+
+    /// <summary>The sandbox's policy as YAML, or compiled (nft: the sandbox's own objects; iptables: the whole view).</summary>
+    public string ShowPolicy(string name, string format)
+    {
+        var r = Get(name);
+        var policy = PolicyParser.Parse(r.PolicyYaml, r.PolicyName).Policy!;
+        var identity = Identity(r);
+        return format switch
+        {
+            "yaml" => r.PolicyYaml.EndsWith('\n') ? r.PolicyYaml : r.PolicyYaml + "\n",
+            "nft" => NftRenderer.RenderAdd(network, SandboxCompiler.Compile(network, identity, policy)),
+            "iptables" => IptablesRenderer.Render(network, identity, policy),
+            _ => throw new RequestException(ErrorCode.Invalid, $"unknown format '{format}': expected yaml, nft or iptables"),
+        };
+    }
+
+    private SandboxRecord SetPolicy(string name, PolicyInput input)
+    {
+        var record = Get(name);
+        var (policyName, yaml, policy) = input.Resolve();
+        var plan = SandboxCompiler.Compile(network, Identity(record), policy);
+        try
+        {
+            firewall.Replace(plan);
+        }
+        catch (NftablesException ex)
+        {
+            throw new RequestException(ErrorCode.Failure, $"policy set {name}: the kernel refused the new rules, nothing changed: {ex.Message}");
+        }
+
+        record = record with { PolicyName = policyName, PolicyYaml = yaml };
+        store.Put(record);
+        records = records.SetItem(name, record);
+        Hosting.Log.PolicySet(log, name, policyName);
+        return record;
+    }
+
+    private static SandboxIdentity Identity(SandboxRecord r) => new(r.Name, r.Interface, r.Ipv4, r.Ipv6, r.Mac);
+}

@@ -1,0 +1,128 @@
+using System.Collections.Immutable;
+using ArcBox.Daemon.Config;
+using ArcBox.Daemon.Datapath;
+using ArcBox.Daemon.State;
+using ArcBox.Linux.Netlink;
+using ArcBox.Netfilter;
+using ArcBox.Policy.Evaluation;
+using ArcBox.Policy.Parsing;
+using Microsoft.Extensions.Logging;
+
+namespace ArcBox.Daemon.Sandboxes;
+
+/// <summary>
+/// Owns the sandboxes: validates requests, allocates addresses, stores desired state and drives the kernel.
+/// Changes are serialised; reads see an immutable snapshot. Nothing is applied before it is validated, and
+/// nothing is stored as applied before the kernel accepted it.
+/// </summary>
+public sealed partial class SandboxManager : IDisposable
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly DaemonConfig config;
+    private readonly NetworkConfig network;
+    private readonly StateStore store;
+    private readonly Firewall firewall;
+    private readonly RouteNetlink host;
+    private readonly SandboxWiring wiring;
+    private readonly ILogger log;
+    private ImmutableDictionary<string, SandboxRecord> records = ImmutableDictionary<string, SandboxRecord>.Empty;
+
+    private SandboxManager(DaemonConfig config, NetworkConfig network, StateStore store, RouteNetlink host, ILogger log)
+    {
+        this.config = config;
+        this.network = network;
+        this.store = store;
+        this.host = host;
+        this.log = log;
+        firewall = new Firewall(network);
+        wiring = new SandboxWiring(network, host);
+    }
+
+    public NetworkConfig Network => network;
+
+    public DaemonConfig Config => config;
+
+    /// <summary>Opens the state, sets up the host and reconciles the kernel with the stored sandboxes.</summary>
+    public static SandboxManager Start(DaemonConfig config, ILogger log)
+    {
+        var store = StateStore.Open(config.DatabasePath);
+        var host = RouteNetlink.Open();
+        try
+        {
+            CheckNetworkUnchanged(config, store);
+            var uplink = config.Uplink ?? host.DefaultRouteLink();
+            var network = config.Network(uplink);
+            Hosting.Log.Starting(log, typeof(SandboxManager).Assembly.GetName().Version?.ToString(3) ?? "?", config.Subnet4.ToString(), config.Subnet6 is { } s6 ? $" and {s6}" : "", config.Prefix, uplink ?? "(any non-sandbox link)", config.StateDirectory);
+            var manager = new SandboxManager(config, network, store, host, log);
+            HostNetwork.Setup(config, host, log);
+            manager.Reconcile();
+            return manager;
+        }
+        catch
+        {
+            host.Dispose();
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyCollection<SandboxRecord> List() => records.Values.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+
+    public SandboxRecord Get(string name) =>
+        records.TryGetValue(name, out var r) ? r : throw new RequestException(ErrorCode.NotFound, $"no sandbox named '{name}'");
+
+    /// <summary>The evaluator's view of the live network: subnets, the host's addresses and every sandbox.</summary>
+    public NetworkView View()
+    {
+        var view = network.ToView() with { HostAddresses = [.. HostNetwork.Addresses(host)] };
+        foreach (var r in records.Values)
+        {
+            view = view.WithSandbox(r.Name, new SandboxAddresses(r.Ipv4, r.Ipv6));
+        }
+
+        return view;
+    }
+
+    public Decision Explain(string name, Flow flow)
+    {
+        var r = Get(name);
+        var policy = PolicyParser.Parse(r.PolicyYaml, r.PolicyName).Policy!;
+        return PolicyEvaluator.Evaluate(policy, new SandboxAddresses(r.Ipv4, r.Ipv6), View(), flow);
+    }
+
+    public Firewall Firewall => firewall;
+
+    public void Dispose()
+    {
+        firewall.Dispose();
+        host.Dispose();
+        store.Dispose();
+        gate.Dispose();
+    }
+
+    private static void CheckNetworkUnchanged(DaemonConfig config, StateStore store)
+    {
+        var fingerprint = $"{config.Subnet4}|{config.Subnet6}|{config.Prefix}";
+        var stored = store.GetMeta("network");
+        if (stored is not null && stored != fingerprint && store.All().Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"the state in {config.StateDirectory} belongs to network '{stored}' (subnet|subnet6|prefix), not '{fingerprint}': remove its sandboxes first or use another --state-dir");
+        }
+
+        store.SetMeta("network", fingerprint);
+    }
+
+    private async Task<T> Exclusive<T>(Func<T> action, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Data.Sqlite;
+
+namespace ArcBox.Daemon.State;
+
+/// <summary>
+/// Desired state in SQLite (WAL, one connection, callers serialise writes). Unique constraints on addresses and
+/// interface names make a double allocation impossible even if the allocator had a bug.
+/// </summary>
+public sealed class StateStore : IDisposable
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteConnection db;
+    private readonly Lock gate = new();
+
+    private StateStore(SqliteConnection db) => this.db = db;
+
+    public static StateStore Open(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        db.Open();
+        var store = new StateStore(db);
+        store.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+        store.Execute("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS sandboxes (
+                name TEXT PRIMARY KEY,
+                attach TEXT NOT NULL,
+                netns_path TEXT,
+                tap_uid INTEGER,
+                tap_gid INTEGER,
+                ipv4 TEXT NOT NULL UNIQUE,
+                ipv6 TEXT UNIQUE,
+                mac TEXT NOT NULL UNIQUE,
+                interface TEXT NOT NULL UNIQUE,
+                policy_name TEXT NOT NULL,
+                policy_yaml TEXT NOT NULL,
+                applied INTEGER NOT NULL,
+                created_at TEXT NOT NULL);
+            """);
+        var version = store.GetMeta("schema");
+        if (version is null)
+        {
+            store.SetMeta("schema", SchemaVersion.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (version != SchemaVersion.ToString(CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"state database {path} has schema {version}; this daemon knows {SchemaVersion}");
+        }
+
+        return store;
+    }
+
+    public string? GetMeta(string key)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("SELECT value FROM meta WHERE key = $k", ("$k", key));
+            return cmd.ExecuteScalar() as string;
+        }
+    }
+
+    public void SetMeta(string key, string value)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v", ("$k", key), ("$v", value));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public List<SandboxRecord> All()
+    {
+        lock (gate)
+        {
+            using var cmd = Command("SELECT name, attach, netns_path, tap_uid, tap_gid, ipv4, ipv6, mac, interface, policy_name, policy_yaml, applied, created_at FROM sandboxes ORDER BY name");
+            using var reader = cmd.ExecuteReader();
+            var list = new List<SandboxRecord>();
+            while (reader.Read())
+            {
+                list.Add(new SandboxRecord(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : (uint)reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : (uint)reader.GetInt64(4),
+                    IPAddress.Parse(reader.GetString(5)),
+                    reader.IsDBNull(6) ? null : IPAddress.Parse(reader.GetString(6)),
+                    reader.GetString(7),
+                    reader.GetString(8),
+                    reader.GetString(9),
+                    reader.GetString(10),
+                    reader.GetInt64(11) != 0,
+                    DateTimeOffset.Parse(reader.GetString(12), CultureInfo.InvariantCulture)));
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>Inserts or replaces the record of <see cref="SandboxRecord.Name"/>.</summary>
+    public void Put(SandboxRecord r)
+    {
+        lock (gate)
+        {
+            using var cmd = Command(
+                """
+                INSERT INTO sandboxes (name, attach, netns_path, tap_uid, tap_gid, ipv4, ipv6, mac, interface, policy_name, policy_yaml, applied, created_at)
+                VALUES ($name, $attach, $netns, $uid, $gid, $ipv4, $ipv6, $mac, $if, $pname, $pyaml, $applied, $created)
+                ON CONFLICT(name) DO UPDATE SET attach = $attach, netns_path = $netns, tap_uid = $uid, tap_gid = $gid, ipv4 = $ipv4,
+                    ipv6 = $ipv6, mac = $mac, interface = $if, policy_name = $pname, policy_yaml = $pyaml, applied = $applied
+                """,
+                ("$name", r.Name),
+                ("$attach", r.Attach),
+                ("$netns", r.NetnsPath),
+                ("$uid", r.TapUid),
+                ("$gid", r.TapGid),
+                ("$ipv4", r.Ipv4.ToString()),
+                ("$ipv6", r.Ipv6?.ToString()),
+                ("$mac", r.Mac),
+                ("$if", r.Interface),
+                ("$pname", r.PolicyName),
+                ("$pyaml", r.PolicyYaml),
+                ("$applied", r.Applied ? 1 : 0),
+                ("$created", r.CreatedAt.ToString("O", CultureInfo.InvariantCulture)));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public bool Delete(string name)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("DELETE FROM sandboxes WHERE name = $n", ("$n", name));
+            return cmd.ExecuteNonQuery() > 0;
+        }
+    }
+
+    public void Dispose() => db.Dispose();
+
+    private void Execute(string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+}
