@@ -17,7 +17,7 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 
 public static class ProcessRunner
 {
-    public static ProcessResult Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000)
+    public static ProcessResult Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -29,6 +29,11 @@ public static class ProcessRunner
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
         }
 
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);

@@ -78,6 +78,10 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
     {
         var index = host.LinkIndex(r.Interface) ?? throw new KernelException($"get link {r.Interface}", Errno.ENODEV);
         Sysctl.Set($"net.ipv4.conf.{r.Interface}.proxy_arp", "1");
+
+        // Proxy ARP answers after a random delay of up to 0.8 s by default, to let a real owner answer first;
+        // on a point-to-point link there is none, and the delay would stall every sandbox's first packet.
+        Sysctl.Set($"net.ipv4.neigh.{r.Interface}.proxy_delay", "0");
         host.AddAddress(index, r.Interface, network.Gateway4, 32, noPrefixRoute: true);
         if (network.DualStack)
         {
