@@ -1,4 +1,5 @@
 using ArcBox.Cli.Commands.Daemon;
+using ArcBox.Cli.Commands.Demo;
 using ArcBox.Cli.Commands.Policy;
 using ArcBox.Cli.Commands.Sandboxes;
 using ArcBox.Cli.Commands.Tools;
@@ -46,6 +47,7 @@ public static class CliApp
         config.SetApplicationVersion(typeof(CliApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
         config.UseStrictParsing();
         config.PropagateExceptions();
+        config.AddCommand<DemoCommand>("demo");
         config.AddCommand<DaemonCommand>("daemon")
             .WithExample("daemon", "--state-dir", "/var/lib/arcbox");
         config.AddCommand<CreateCommand>("create")
