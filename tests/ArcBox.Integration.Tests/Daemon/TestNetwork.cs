@@ -147,6 +147,35 @@ public sealed class TestNetwork : IDisposable
 
     public string NftList(string what) => Host.Exec("nft", "list", what).Stdout;
 
+    /// <summary>Packets counted so far by a named counter of our inet table.</summary>
+    public long Counter(string name)
+    {
+        var text = Host.Exec("nft", "list", "counter", "inet", $"arcbox-{Prefix}", name).EnsureSuccess($"list counter {name}").Stdout;
+        return long.Parse(System.Text.RegularExpressions.Regex.Match(text, @"packets (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs tests/tools/SCRIPT with Debian's python3 inside a namespace.</summary>
+    public ProcessResult Python(string namespacePath, string script, params string[] args) =>
+        ProcessRunner.Run("nsenter", [$"--net={namespacePath}", "/usr/bin/python3", Path.Combine(RepoPaths.Root, "tests", "tools", script), .. args]);
+
+    /// <summary>Starts a long-running tests/tools script inside a namespace and waits for its "ready" line.</summary>
+    public void PythonServer(string namespacePath, string script, params string[] args)
+    {
+        var p = Start("nsenter", [$"--net={namespacePath}", "/usr/bin/python3", Path.Combine(RepoPaths.Root, "tests", "tools", script), .. args], redirect: true);
+        background.Add(p);
+        if (p.StandardOutput.ReadLine() != "ready")
+        {
+            throw new InvalidOperationException($"{script} did not start: {p.StandardError.ReadToEnd()}");
+        }
+    }
+
+    public Process StartPython(string namespacePath, string script, params string[] args)
+    {
+        var p = Start("nsenter", [$"--net={namespacePath}", "/usr/bin/python3", Path.Combine(RepoPaths.Root, "tests", "tools", script), .. args], redirect: true);
+        background.Add(p);
+        return p;
+    }
+
     /// <summary>kill -9: the kernel state stays exactly as the daemon left it.</summary>
     public void KillDaemon()
     {
