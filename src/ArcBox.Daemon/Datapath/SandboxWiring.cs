@@ -38,6 +38,11 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
 
         inside.SetLinkUp("lo");
         var index = inside.LinkIndex(SandboxLink)!.Value;
+        if (network.DualStack)
+        {
+            Sysctl.Set($"net.ipv6.conf.{SandboxLink}.accept_dad", "0", ns);
+        }
+
         inside.AddAddress(index, SandboxLink, r.Ipv4, network.Subnet4.PrefixLength);
         if (network.DualStack && r.Ipv6 is { } v6)
         {
@@ -86,6 +91,10 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         if (network.DualStack)
         {
             Sysctl.Set($"net.ipv6.conf.{r.Interface}.accept_ra", "0");
+
+            // No duplicate address detection on a point-to-point link: a tentative link-local address would
+            // make the first neighbour solicitations of a new sandbox fail for about a second.
+            Sysctl.Set($"net.ipv6.conf.{r.Interface}.accept_dad", "0");
             host.AddAddress(index, r.Interface, network.Gateway6!, 128, noDad: true, noPrefixRoute: true);
         }
 

@@ -40,12 +40,17 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             tasks.Add(AcceptLoop(listener, port, cancellationToken));
         }
 
+        // One UDP socket per local address: a reply must leave from the address the client sent to, or its
+        // connection tracking (and the client's connected socket) would not recognise it.
+        var udpAddresses = bind.Equals(IPAddress.IPv6Any) || bind.Equals(IPAddress.Any) ? LocalAddresses() : [bind];
         foreach (var port in Ports(settings.Udp))
         {
-            var socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            DualMode(socket, bind);
-            socket.Bind(new IPEndPoint(bind, port));
-            tasks.Add(EchoLoop(socket, port, cancellationToken));
+            foreach (var address in udpAddresses)
+            {
+                var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket.Bind(new IPEndPoint(address, port));
+                tasks.Add(EchoLoop(socket, port, cancellationToken));
+            }
         }
 
         if (tasks.Count == 0)
@@ -61,6 +66,12 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
     internal static IEnumerable<int> Ports(string? list) =>
         string.IsNullOrEmpty(list) ? [] : list.Split(',').Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture));
+
+    private static List<IPAddress> LocalAddresses() =>
+        [.. System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(u => u.Address)
+            .Where(a => !a.IsIPv6LinkLocal)];
 
     private static void DualMode(Socket socket, IPAddress bind)
     {
