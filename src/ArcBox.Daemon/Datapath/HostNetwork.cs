@@ -36,6 +36,9 @@ public static class HostNetwork
             Log.CreatedGatewayLink(log, gw);
         }
 
+        // No link-local address of its own: nothing talks to the gateway link itself.
+        Sysctl.Set($"net.ipv6.conf.{gw}.addr_gen_mode", "1");
+
         var index = host.LinkIndex(gw)!.Value;
         var network = config.Network(null);
         host.AddAddress(index, gw, network.Gateway4, 32, noPrefixRoute: true);
