@@ -5,11 +5,12 @@ var runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo
 return what switch
 {
     "compile" => CompileBench.Run(runs, load: ArcBox.Testing.Root.WhyNot("nft", "ip") is null),
+    "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS]");
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS]");
     return 2;
 }

@@ -12,14 +12,6 @@ public static partial class SandboxCompiler
     {
         public ImmutableArray<NftSet>.Builder Sets { get; } = ImmutableArray.CreateBuilder<NftSet>();
 
-        public ImmutableArray<string>.Builder Counters { get; } = ImmutableArray.CreateBuilder<string>();
-
-        public string Counter(string name)
-        {
-            Counters.Add(name);
-            return name;
-        }
-
         /// <summary>
         /// Protocol and port matches, one per port range; "" matches everything. No per-sandbox sets: the kernel
         /// finds a set by name with a walk over every set of the table, so 10,000 sandboxes with a set each would
@@ -107,7 +99,12 @@ public static partial class SandboxCompiler
             }
         }
 
-        public void Allow(List<NftRule> chain, Rule rule, string service, string match, string counter, string verdict)
+        /// <summary>
+        /// An allow rule. Its counter is anonymous, in the rule: named counter objects would make libnftables fetch
+        /// thousands of objects before every transaction (40 ms per create at 1,000 sandboxes instead of 6). The
+        /// rule id in the comment groups the counters of the nft rules compiled from one policy rule.
+        /// </summary>
+        public void Allow(List<NftRule> chain, Rule rule, string service, string match, string verdict)
         {
             var matches = Join(service, match);
             if (policy.Log == LogMode.All)
@@ -115,20 +112,21 @@ public static partial class SandboxCompiler
                 chain.Add(new NftRule(Join(matches, Log(rule.Direction == Direction.Outbound ? "out" : "in", rule.Id)), rule.Id));
             }
 
-            chain.Add(new NftRule(Join(matches, $"counter name \"{counter}\" {verdict}"), rule.Id));
+            chain.Add(new NftRule(Join(matches, $"counter {verdict}"), rule.Id));
         }
 
         /// <summary>The default deny that ends every chain, logged (rate limited) unless the policy says none.</summary>
-        public void Deny(List<NftRule> chain, string counter, string direction)
+        public void Deny(List<NftRule> chain, string direction)
         {
             if (policy.Log == LogMode.None)
             {
-                chain.Add(new NftRule($"counter name \"{counter}\" drop", "default"));
+                chain.Add(new NftRule("counter drop", "default"));
                 return;
             }
 
-            // Over the rate the limit does not match and the next rule drops without logging.
-            chain.Add(new NftRule($"counter name \"{counter}\" {Log(direction, "default")} drop", "default"));
+            // The counter counts every packet; over the rate the limit does not match and the next rule drops
+            // without logging.
+            chain.Add(new NftRule($"counter {Log(direction, "default")} drop", "default"));
             chain.Add(new NftRule("drop", "default"));
         }
 

@@ -22,14 +22,13 @@ public static partial class SandboxCompiler
         for (var i = 0; i < policy.Outbound.Length; i++)
         {
             var rule = policy.Outbound[i];
-            var counter = c.Counter(RuleCounter(name, Direction.Outbound, i));
             var services = Context.Services(rule).ToList();
             foreach (var match in c.PeerMatches(rule, i))
             {
                 foreach (var service in services)
                 {
                     // Allowed by the sender: back to from_sandbox, which hands the packet to the receiver's chain.
-                    c.Allow(outRules, rule, service, match, counter, "return");
+                    c.Allow(outRules, rule, service, match, "return");
                 }
             }
 
@@ -38,7 +37,7 @@ public static partial class SandboxCompiler
             {
                 if (rule.MatchesService(l4, 53))
                 {
-                    c.Allow(hostRules, rule, $"{l4.ToString().ToLowerInvariant()} dport 53", "", counter, "accept");
+                    c.Allow(hostRules, rule, $"{l4.ToString().ToLowerInvariant()} dport 53", "", "accept");
                 }
             }
 
@@ -46,7 +45,7 @@ public static partial class SandboxCompiler
             {
                 foreach (var service in services)
                 {
-                    c.Allow(hostRules, rule, service, "", counter, "accept");
+                    c.Allow(hostRules, rule, service, "", "accept");
                 }
             }
         }
@@ -56,13 +55,12 @@ public static partial class SandboxCompiler
         for (var i = 0; i < policy.Inbound.Length; i++)
         {
             var rule = policy.Inbound[i];
-            var counter = c.Counter(RuleCounter(name, Direction.Inbound, i));
             var services = Context.Services(rule).ToList();
             foreach (var match in c.PeerMatches(rule, i))
             {
                 foreach (var service in services)
                 {
-                    c.Allow(inRules, rule, service, match, counter, "accept");
+                    c.Allow(inRules, rule, service, match, "accept");
                 }
             }
 
@@ -70,16 +68,14 @@ public static partial class SandboxCompiler
             {
                 foreach (var service in services)
                 {
-                    c.Allow(hostInRules, rule, service, "", counter, "accept");
+                    c.Allow(hostInRules, rule, service, "", "accept");
                 }
             }
         }
 
-        var outDefault = c.Counter(DefaultCounter(name, Direction.Outbound));
-        var inDefault = c.Counter(DefaultCounter(name, Direction.Inbound));
-        c.Deny(outRules, outDefault, "out");
-        c.Deny(hostRules, outDefault, "out");
-        c.Deny(inRules, inDefault, "in");
+        c.Deny(outRules, "out");
+        c.Deny(hostRules, "out");
+        c.Deny(inRules, "in");
 
         var chains = ImmutableArray.CreateBuilder<NftChain>();
         chains.Add(new NftChain(OutChain(name), [.. outRules]));
@@ -93,7 +89,7 @@ public static partial class SandboxCompiler
         elements.Add(new NftElement("inet", HostDispatch, $"{ifname} : goto {HostChain(name)}"));
         if (hostInRules.Count > 0)
         {
-            c.Deny(hostInRules, inDefault, "in");
+            c.Deny(hostInRules, "in");
             chains.Add(new NftChain(HostInChain(name), [.. hostInRules]));
             elements.Add(new NftElement("inet", HostInDispatch, $"{ifname} : goto {HostInChain(name)}"));
         }
@@ -108,7 +104,7 @@ public static partial class SandboxCompiler
         }
 
         elements.Add(new NftElement("arp", ArpOk, $"{ifname} . {identity.Ipv4} . {identity.Mac}"));
-        return new SandboxPlan(identity, policy, c.Sets.ToImmutable(), c.Counters.ToImmutable(), chains.ToImmutable(), elements.ToImmutable());
+        return new SandboxPlan(identity, policy, c.Sets.ToImmutable(), chains.ToImmutable(), elements.ToImmutable());
     }
 
     private static string Index(int i) => i.ToString(CultureInfo.InvariantCulture);

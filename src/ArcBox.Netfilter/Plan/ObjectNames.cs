@@ -45,11 +45,6 @@ public static class ObjectNames
 
     public static string RuleKey(Direction direction, int index) => (direction == Direction.Outbound ? "o" : "i") + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The named counter of a policy rule: every nft rule compiled from it counts there.</summary>
-    public static string RuleCounter(string sandbox, Direction direction, int index) => Of(sandbox, RuleKey(direction, index));
-
-    public static string DefaultCounter(string sandbox, Direction direction) => Of(sandbox, direction == Direction.Outbound ? "odefault" : "idefault");
-
     /// <summary>The sandbox a per-sandbox object belongs to, or null for base objects.</summary>
     public static string? SandboxOf(string objectName)
     {

@@ -37,6 +37,23 @@ internal sealed class NftWriter
         Line("\t}");
     }
 
+    /// <summary>A set as one "add set" command (its elements, if any, inline).</summary>
+    public void AddSet(string table, NftSet set)
+    {
+        var body = new System.Text.StringBuilder(set.Type).Append(';');
+        if (set.Flags is not null)
+        {
+            body.Append(" flags ").Append(set.Flags).Append(';');
+        }
+
+        if (set.Elements.Length > 0)
+        {
+            body.Append(" elements = { ").Append(string.Join(", ", set.Elements)).Append(" };");
+        }
+
+        Line($"add {(set.IsMap ? "map" : "set")} inet {table} {set.Name} {{ {body} }}");
+    }
+
     public void Chain(NftChain chain)
     {
         Line($"\tchain {chain.Name} {{");

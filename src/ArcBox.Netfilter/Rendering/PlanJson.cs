@@ -41,7 +41,6 @@ public static class PlanJson
             ["rules"] = rules,
             ["chains"] = new JsonArray([.. plan.Chains.Select(c => JsonValue.Create(c.Name))]),
             ["sets"] = new JsonArray([.. plan.Sets.Select(s => JsonValue.Create(s.Name))]),
-            ["counters"] = new JsonArray([.. plan.Counters.Select(s => JsonValue.Create(s))]),
         };
     }
 

@@ -1,3 +1,4 @@
+using ArcBox.Testing;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;

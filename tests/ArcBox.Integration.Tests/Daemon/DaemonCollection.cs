@@ -1,3 +1,4 @@
+using ArcBox.Testing;
 namespace ArcBox.Integration.Tests.Daemon;
 
 /// <summary>Daemon tests each run a real daemon and real traffic; on a 2-core machine two at a time keep them quick

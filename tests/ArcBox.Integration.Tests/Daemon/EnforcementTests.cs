@@ -1,3 +1,4 @@
+using ArcBox.Testing;
 namespace ArcBox.Integration.Tests.Daemon;
 
 /// <summary>Every kind of rule, allowed and denied, with real TCP, UDP and ICMP through the kernel.</summary>

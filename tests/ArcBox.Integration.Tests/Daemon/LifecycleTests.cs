@@ -1,3 +1,4 @@
+using ArcBox.Testing;
 using System.Text.Json;
 using ArcBox.Daemon.Sandboxes;
 

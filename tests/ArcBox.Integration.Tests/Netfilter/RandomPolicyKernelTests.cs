@@ -80,6 +80,7 @@ public class RandomPolicyKernelTests
         Assert.Equal(basePlan.Chains.Select(c => c.Name).Order(), listing.RulesPerChain.Keys.Order());
         Assert.Equal(basePlan.Sets.Select(s => s.Name).Order(), listing.Sets.Order());
         Assert.Equal(basePlan.Counters.Order(), listing.Counters.Order());
+        Assert.DoesNotContain(listing.RulesPerChain.Keys, c => c.StartsWith(ObjectNames.SandboxPrefix, StringComparison.Ordinal));
         Assert.All(listing.ElementsPerSet, kv => Assert.True(basePlan.Sets.Single(s => s.Name == kv.Key).Elements.Length == kv.Value, $"{kv.Key} still has {kv.Value} elements"));
         var arp = ns.Exec("nft", "list", "table", "arp", network.Table).EnsureSuccess("list arp").Stdout;
         Assert.DoesNotContain("\"ab-s", arp, StringComparison.Ordinal);

@@ -4,9 +4,8 @@ using System.Text;
 using System.Text.Json;
 using ArcBox.Cli.Infrastructure;
 using ArcBox.Daemon.Sandboxes;
-using ArcBox.Testing;
 
-namespace ArcBox.Integration.Tests.Daemon;
+namespace ArcBox.Testing;
 
 /// <summary>
 /// One throwaway world per test: a "host" namespace where a real `arcbox daemon` runs (started with nsenter, so
@@ -77,6 +76,8 @@ public sealed class TestNetwork : IDisposable
     }
 
     public ApiClient Api() => new(Socket);
+
+    public int DaemonPid => daemon?.Id ?? throw new InvalidOperationException("no daemon");
 
     /// <summary>Runs the CLI against this network's daemon (stdout, stderr, exit code).</summary>
     public ProcessResult Arcbox(params string[] args) =>
