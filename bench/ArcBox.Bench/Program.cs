@@ -5,6 +5,7 @@ var runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo
 return what switch
 {
     "compile" => CompileBench.Run(runs, load: ArcBox.Testing.Root.WhyNot("nft", "ip") is null),
+    "datapath" => DatapathBench.Run(runs),
     "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };

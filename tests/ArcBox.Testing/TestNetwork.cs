@@ -170,6 +170,14 @@ public sealed class TestNetwork : IDisposable
         }
     }
 
+    /// <summary>Starts any command inside a namespace in the background; it is killed on dispose.</summary>
+    public Process Background(string namespacePath, params string[] command)
+    {
+        var p = Start("nsenter", [$"--net={namespacePath}", "--", .. command], redirect: true);
+        background.Add(p);
+        return p;
+    }
+
     public Process StartPython(string namespacePath, string script, params string[] args)
     {
         var p = Start("nsenter", [$"--net={namespacePath}", "/usr/bin/python3", Path.Combine(RepoPaths.Root, "tests", "tools", script), .. args], redirect: true);
