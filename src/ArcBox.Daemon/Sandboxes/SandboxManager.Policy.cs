@@ -41,6 +41,8 @@ public sealed partial class SandboxManager
             throw new RequestException(ErrorCode.Failure, $"policy set {name}: the kernel refused the new rules, nothing changed: {ex.Message}");
         }
 
+        // Connections the new policy no longer allows must not live on as "established".
+        ForgetConnections(record);
         record = record with { PolicyName = policyName, PolicyYaml = yaml };
         store.Put(record);
         records = records.SetItem(name, record);

@@ -1,3 +1,4 @@
+using ArcBox.Linux;
 using ArcBox.Netfilter;
 
 namespace ArcBox.Daemon.Sandboxes;
@@ -18,6 +19,16 @@ public sealed partial class SandboxManager
             firewall.Remove(name);
         }
         catch (NftablesException ex)
+        {
+            problems.Add(ex.Message);
+        }
+
+        try
+        {
+            // Nothing of the old sandbox may be "established" for the next one to get its address.
+            ForgetConnections(record);
+        }
+        catch (KernelException ex)
         {
             problems.Add(ex.Message);
         }

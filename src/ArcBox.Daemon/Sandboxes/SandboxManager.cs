@@ -24,6 +24,7 @@ public sealed partial class SandboxManager : IDisposable
     private readonly Firewall firewall;
     private readonly RouteNetlink host;
     private readonly SandboxWiring wiring;
+    private readonly Conntrack conntrack = Conntrack.Open();
     private readonly ILogger log;
     private ImmutableDictionary<string, SandboxRecord> records = ImmutableDictionary<string, SandboxRecord>.Empty;
 
@@ -95,10 +96,15 @@ public sealed partial class SandboxManager : IDisposable
     public void Dispose()
     {
         firewall.Dispose();
+        conntrack.Dispose();
         host.Dispose();
         store.Dispose();
         gate.Dispose();
     }
+
+    /// <summary>Forgets the sandbox's tracked connections, so that the rules in force judge their next packet.</summary>
+    private int ForgetConnections(SandboxRecord r) =>
+        conntrack.Forget(r.Ipv6 is null ? [r.Ipv4] : [r.Ipv4, r.Ipv6]);
 
     private static void CheckNetworkUnchanged(DaemonConfig config, StateStore store)
     {

@@ -9,6 +9,7 @@ internal static partial class Interop
         internal const int SOCK_RAW = 3;
         internal const int SOCK_CLOEXEC = 0x80000;
         internal const int NETLINK_ROUTE = 0;
+        internal const int NETLINK_NETFILTER = 12;
         internal const int SOL_NETLINK = 270;
         internal const int NETLINK_EXT_ACK = 11;
         internal const int NETLINK_GET_STRICT_CHK = 12;

@@ -62,6 +62,22 @@ internal sealed class NetlinkMessage
         return this;
     }
 
+    /// <summary>struct nfgenmsg { u8 family, u8 version, be16 res_id } of nfnetlink messages.</summary>
+    public NetlinkMessage NfGen(byte family)
+    {
+        var s = Reserve(4);
+        s[0] = family;
+        return this;
+    }
+
+    /// <summary>An attribute copied as the kernel sent it (type, flags and payload).</summary>
+    public NetlinkMessage RawAttr(ReadOnlySpan<byte> attribute)
+    {
+        var s = Reserve(Align(attribute.Length));
+        attribute.CopyTo(s);
+        return this;
+    }
+
     public NetlinkMessage Attr(ushort type, ReadOnlySpan<byte> data)
     {
         var s = Reserve(Align(4 + data.Length));

@@ -17,11 +17,14 @@ internal sealed class NetlinkSocket : IDisposable
 
     private NetlinkSocket(SafeFdHandle fd) => this.fd = fd;
 
-    /// <summary>Opens a socket in the calling thread's network namespace.</summary>
-    public static unsafe NetlinkSocket Open()
+    /// <summary>Opens a NETLINK_ROUTE socket in the calling thread's network namespace.</summary>
+    public static NetlinkSocket Open() => Open(Interop.Sys.NETLINK_ROUTE);
+
+    /// <summary>Opens a netlink socket of <paramref name="protocol"/> (NETLINK_ROUTE, NETLINK_NETFILTER) here.</summary>
+    public static unsafe NetlinkSocket Open(int protocol)
     {
         // new Socket((AddressFamily)16, ...) fails for netlink in .NET: create it with socket(2).
-        var raw = Interop.Sys.Socket(Interop.Sys.AF_NETLINK, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, Interop.Sys.NETLINK_ROUTE);
+        var raw = Interop.Sys.Socket(Interop.Sys.AF_NETLINK, Interop.Sys.SOCK_RAW | Interop.Sys.SOCK_CLOEXEC, protocol);
         if (raw < 0)
         {
             throw KernelException.Last("open netlink socket");

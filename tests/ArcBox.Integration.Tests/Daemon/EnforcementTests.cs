@@ -102,6 +102,23 @@ public class EnforcementTests
         Assert.False(net.Reaches(net.NamespaceOf("a"), "tcp:203.0.113.10:80", 700));
     }
 
+    [Fact]
+    public void Policy_swap_cuts_established_connections_it_no_longer_allows_and_keeps_the_others()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("cut");
+        net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      ports: [7777, 7778]\n");
+        net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
+        net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7778");
+        var cut = net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7777", "6");
+        var kept = net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7778", "6");
+        Thread.Sleep(1500);
+        net.SetPolicy("a", "network:\n  outbound:\n    - protocol: tcp\n      port: 7778\n");
+        Assert.True(cut.WaitForExit(15_000) && kept.WaitForExit(15_000));
+        Assert.StartsWith("broken", cut.StandardOutput.ReadToEnd().Trim(), StringComparison.Ordinal);
+        Assert.StartsWith("ok", kept.StandardOutput.ReadToEnd().Trim(), StringComparison.Ordinal);
+    }
+
     private static void Expect(Dictionary<string, string> results, string[] open)
     {
         foreach (var (spec, result) in results)
