@@ -21,6 +21,14 @@ public static class ControlPlaneBench
         Console.WriteLine($"# control-plane bench: {samples} samples per cell, latency seen by an API client over the Unix socket");
         Console.WriteLine("| existing | kind | create p50 (ms) | create p99 (ms) | rm p50 (ms) | rm p99 (ms) |");
         Console.WriteLine("|---:|---|---:|---:|---:|---:|");
+
+        // One throwaway create and rm of each kind first: the daemon's first request JIT-compiles its code paths.
+        foreach (var kind in new[] { "netns", "tap" })
+        {
+            Call(api, HttpMethod.Post, "v1/sandboxes", new CreateRequest($"warm-{kind}", kind, null, null, null));
+            Call(api, HttpMethod.Delete, $"v1/sandboxes/warm-{kind}", null);
+        }
+
         Cells(api, 0, samples);
         var fill = Stopwatch.StartNew();
         for (var i = 0; i < existing; i++)

@@ -23,12 +23,12 @@ public static class BaseTableBuilder
         sets.Add(new NftSet(Net4, "type ipv4_addr", "interval", [network.Subnet4.ToString()]));
         sets.Add(new NftSet(NonPublic4, "type ipv4_addr", "interval", [.. AddressRanges.NonPublic4.Select(n => n.ToString())]));
         sets.Add(new NftSet(Known, "type ifname", null, []));
-        sets.Add(new NftSet(Addr4, "type ifname . ipv4_addr", null, []));
-        sets.Add(new NftSet(Mac, "type ifname . ether_addr", null, []));
+        sets.Add(new NftSet(Source4, "type ifname . ether_addr . ipv4_addr", null, []));
         if (dual)
         {
             sets.Add(new NftSet(Net6, "type ipv6_addr", "interval", [network.Subnet6!.Value.ToString()]));
             sets.Add(new NftSet(NonPublic6, "type ipv6_addr", "interval", [.. AddressRanges.NonPublic6.Select(n => n.ToString())]));
+            sets.Add(new NftSet(Mac, "type ifname . ether_addr", null, []));
             sets.Add(new NftSet(Addr6, "type ifname . ipv6_addr", null, []));
 
             // The target address of a neighbour advertisement (ICMPv6 bytes 8-23) has no nft keyword in 1.0.x.
@@ -42,12 +42,14 @@ public static class BaseTableBuilder
 
         var chains = ImmutableArray.CreateBuilder<NftChain>();
 
-        // Before conntrack (raw priority): a spoofed packet never creates a connection entry.
+        // Before conntrack (raw priority), on every packet: a spoofed packet never creates a connection entry, nor
+        // slips into another sandbox's established one. One lookup checks link, MAC and address together, and TCP,
+        // most of the traffic, leaves right after it.
         chains.Add(Chain("prerouting_raw", "type filter hook prerouting priority raw; policy accept;", $"iifname {ours} jump sandbox_guard"));
         var guard = new List<string>
         {
-            $"iifname . ether saddr != @{Mac} counter name \"{SpoofCounter}\" drop",
-            $"meta nfproto ipv4 iifname . ip saddr != @{Addr4} counter name \"{SpoofCounter}\" drop",
+            $"meta nfproto ipv4 iifname . ether saddr . ip saddr != @{Source4} counter name \"{SpoofCounter}\" drop",
+            "meta nfproto ipv4 meta l4proto tcp accept",
             $"udp sport 67 counter name \"{SpoofCounter}\" drop",
             $"icmp type redirect counter name \"{SpoofCounter}\" drop",
         };
@@ -55,6 +57,7 @@ public static class BaseTableBuilder
         {
             guard.AddRange(
             [
+                $"meta nfproto ipv6 iifname . ether saddr != @{Mac} counter name \"{SpoofCounter}\" drop",
                 $"icmpv6 type {{ nd-router-advert, nd-redirect }} counter name \"{SpoofCounter}\" drop",
                 $"udp sport 547 counter name \"{SpoofCounter}\" drop",
 

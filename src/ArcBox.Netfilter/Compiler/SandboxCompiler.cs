@@ -94,8 +94,12 @@ public static partial class SandboxCompiler
             elements.Add(new NftElement("inet", HostInDispatch, $"{ifname} : goto {HostInChain(name)}"));
         }
 
-        elements.Add(new NftElement("inet", Addr4, $"{ifname} . {identity.Ipv4}"));
-        elements.Add(new NftElement("inet", Mac, $"{ifname} . {identity.Mac}"));
+        elements.Add(new NftElement("inet", Source4, $"{ifname} . {identity.Mac} . {identity.Ipv4}"));
+        if (network.DualStack)
+        {
+            elements.Add(new NftElement("inet", Mac, $"{ifname} . {identity.Mac}"));
+        }
+
         if (network.DualStack && identity.Ipv6 is { } v6)
         {
             elements.Add(new NftElement("inet", Addr6, $"{ifname} . {v6}"));

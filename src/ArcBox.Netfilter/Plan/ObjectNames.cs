@@ -14,7 +14,8 @@ public static class ObjectNames
     public const string HostInDispatch = "hostin_dispatch";
     /// <summary>The host-side interfaces of every sandbox.</summary>
     public const string Known = "interfaces";
-    public const string Addr4 = "addr4";
+    /// <summary>Link . MAC . IPv4 source address of every sandbox: one lookup for anti-spoofing.</summary>
+    public const string Source4 = "source4";
     public const string Addr6 = "addr6";
     public const string NdTarget6 = "nd_target6";
     public const string Mac = "mac";
