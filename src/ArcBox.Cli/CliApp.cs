@@ -1,5 +1,6 @@
 using ArcBox.Cli.Commands.Daemon;
 using ArcBox.Cli.Commands.Demo;
+using ArcBox.Cli.Commands.Dns;
 using ArcBox.Cli.Commands.Policy;
 using ArcBox.Cli.Commands.Sandboxes;
 using ArcBox.Cli.Commands.Tools;
@@ -56,6 +57,14 @@ public static class CliApp
         config.AddCommand<ListCommand>("ls");
         config.AddCommand<InspectCommand>("inspect");
         config.AddCommand<RemoveCommand>("rm");
+        config.AddCommand<LogsCommand>("logs")
+            .WithExample("logs", "web", "--dns");
+        config.AddBranch("dns", dns =>
+        {
+            dns.SetDescription("Ask the embedded resolver");
+            dns.AddCommand<QueryCommand>("query")
+                .WithExample("dns", "query", "pypi.org", "--sandbox", "web");
+        });
         config.AddCommand<ExecCommand>("exec")
             .WithExample("exec", "web", "--", "curl", "http://203.0.113.10/");
         AddTools(config);

@@ -27,7 +27,7 @@ public sealed class TestNetwork : IDisposable
     private readonly bool dualStack;
     private Process? daemon;
 
-    public TestNetwork(string tag, bool dualStack = false, string subnet = "10.0.0.0/24")
+    public TestNetwork(string tag, bool dualStack = false, string subnet = "10.0.0.0/24", string configExtra = "")
     {
         this.dualStack = dualStack;
         Prefix = "t" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..5];
@@ -38,7 +38,7 @@ public sealed class TestNetwork : IDisposable
         try
         {
             BuildUplink();
-            File.WriteAllText(ConfigPath, $"subnet: {subnet}\nprefix: {Prefix}\nuplink: up0\n{(dualStack ? "subnet6: fd00:ab::/64\n" : "")}");
+            File.WriteAllText(ConfigPath, $"subnet: {subnet}\nprefix: {Prefix}\nuplink: up0\n{(dualStack ? "subnet6: fd00:ab::/64\n" : "")}{configExtra}");
             StartDaemon();
         }
         catch
@@ -88,6 +88,12 @@ public sealed class TestNetwork : IDisposable
         using var api = Api();
         var policy = policyYaml is not null ? new PolicyInput(null, policyYaml, $"{name}.yaml") : builtin is not null ? new PolicyInput(builtin, null, null) : null;
         return api.SendAsync(HttpMethod.Post, "v1/sandboxes", new CreateRequest(name, attach, policy, ip, null)).GetAwaiter().GetResult();
+    }
+
+    public JsonElement Get(string path)
+    {
+        using var api = Api();
+        return api.SendAsync(HttpMethod.Get, path).GetAwaiter().GetResult();
     }
 
     public void Remove(string name)

@@ -40,6 +40,7 @@ public static class ApiEndpoints
         }));
         api.MapGet("/sandboxes/{name}/policy", (string name, string? format) =>
             Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
+        MapDns(api, manager);
         api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
             var body = await Body<ExplainRequest>(request, ct);
@@ -60,6 +61,38 @@ public static class ApiEndpoints
                     rule = decision.Rule,
                 },
                 ApiJson.Options);
+        }));
+    }
+
+    private static void MapDns(RouteGroupBuilder api, SandboxManager manager)
+    {
+        api.MapGet("/sandboxes/{name}/dns-log", (string name) => Handle(() =>
+        {
+            manager.Get(name);
+            return Results.Json(manager.Resolver.Log.For(name), ApiJson.Options);
+        }));
+        api.MapGet("/dns/stats", () => Results.Json(new { malformed = manager.Resolver.Malformed, rateLimited = manager.Resolver.RateLimited, upstreamFailures = manager.Resolver.UpstreamFailures }, ApiJson.Options));
+        api.MapPost("/dns/query", async (HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<DnsQueryRequest>(request, ct);
+            manager.Get(body.Sandbox ?? "");
+            if (body.Name is null)
+            {
+                throw new RequestException(ErrorCode.Invalid, "name: missing");
+            }
+
+            if (!DomainNames.TryValidateName(body.Name, out var nameError))
+            {
+                throw new RequestException(ErrorCode.Invalid, $"name: {nameError}");
+            }
+
+            if (!Enum.TryParse<ARSoft.Tools.Net.Dns.RecordType>(body.Type ?? "A", ignoreCase: true, out var type) || type is ARSoft.Tools.Net.Dns.RecordType.Invalid)
+            {
+                throw new RequestException(ErrorCode.Invalid, $"type: unknown record type '{body.Type}' (A, AAAA, CNAME, TXT, PTR, ANY, ...)");
+            }
+
+            var (response, entry) = await manager.Resolver.QueryAsAsync(body.Sandbox!, ARSoft.Tools.Net.DomainName.Parse(body.Name), type, admitAddresses: false);
+            return Results.Json(new { entry.Sandbox, entry.Name, entry.Type, rcode = response.ReturnCode.ToString().ToUpperInvariant(), entry.Verdict, entry.Answers, wouldAdmit = entry.Admitted, entry.Milliseconds }, ApiJson.Options);
         }));
     }
 

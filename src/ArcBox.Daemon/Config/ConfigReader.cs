@@ -10,7 +10,8 @@ namespace ArcBox.Daemon.Config;
 /// <summary>Reads arcbox.yaml; unknown keys and bad values are reported as file:line:column diagnostics.</summary>
 public sealed class ConfigReader : YamlReader
 {
-    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix"];
+    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns"];
+    private static readonly string[] DnsKeys = ["upstream", "min_ttl", "max_ttl", "queries_per_second", "log_size", "timeout_ms"];
 
     private ConfigReader(string file)
         : base(file)
@@ -80,7 +81,71 @@ public sealed class ConfigReader : YamlReader
             config = config with { Prefix = prefix };
         }
 
+        if (map.TryGetValue("dns", out var d) && !YamlLoader.IsNull(d.Value))
+        {
+            config = config with { Dns = ReadDns(d.Value, config.Dns) };
+        }
+
         return HasErrors ? null : config;
+    }
+
+    private ArcBox.Dns.Server.DnsSettings ReadDns(YamlNode node, ArcBox.Dns.Server.DnsSettings dns)
+    {
+        var map = Mapping(node, "'dns'", DnsKeys);
+        if (map is null)
+        {
+            return dns;
+        }
+
+        if (map.TryGetValue("upstream", out var u))
+        {
+            var upstreams = new List<IPEndPoint>();
+            foreach (var (text, itemNode) in ScalarOrList(u.Value, "'dns.upstream'"))
+            {
+                if (Addresses.TryParseEndpoint(text, 53, out var endpoint, out var error))
+                {
+                    upstreams.Add(endpoint);
+                }
+                else
+                {
+                    Error(itemNode, $"'dns.upstream': {error}");
+                }
+            }
+
+            dns = dns with { Upstreams = upstreams };
+        }
+
+        dns = dns with
+        {
+            MinTtl = Number(map, "min_ttl", dns.MinTtl, 0, 86_400),
+            MaxTtl = Number(map, "max_ttl", dns.MaxTtl, 1, 604_800),
+            QueriesPerSecond = Number(map, "queries_per_second", dns.QueriesPerSecond, 1, 1_000_000),
+            LogSize = Number(map, "log_size", dns.LogSize, 0, 1_000_000),
+            UpstreamTimeout = TimeSpan.FromMilliseconds(Number(map, "timeout_ms", (int)dns.UpstreamTimeout.TotalMilliseconds, 100, 30_000)),
+        };
+        if (dns.MinTtl > dns.MaxTtl && map.TryGetValue("min_ttl", out var minNode))
+        {
+            Error(minNode.Value, $"'dns.min_ttl' ({dns.MinTtl}) is above 'dns.max_ttl' ({dns.MaxTtl})");
+        }
+
+        return dns;
+    }
+
+    private int Number(Dictionary<string, Entry> map, string key, int fallback, int min, int max)
+    {
+        if (!map.TryGetValue(key, out var entry))
+        {
+            return fallback;
+        }
+
+        var text = Scalar(entry.Value, $"'dns.{key}'");
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            Error(entry.Value, $"'dns.{key}' must be a whole number {min}-{max}, not '{text}'");
+            return fallback;
+        }
+
+        return value;
     }
 
     private IPNetwork? Network(YamlNode node, string key, AddressFamily family, int maxPrefix)

@@ -1,4 +1,5 @@
 using System.Net;
+using ArcBox.Dns.Server;
 using ArcBox.Netfilter;
 
 namespace ArcBox.Daemon.Config;
@@ -11,14 +12,15 @@ public sealed record DaemonConfig(
     string? Uplink,
     string Prefix,
     string StateDirectory,
-    string SocketPath)
+    string SocketPath,
+    DnsSettings Dns)
 {
     public const string DefaultConfigPath = "/etc/arcbox/arcbox.yaml";
     public const string DefaultStateDirectory = "/var/lib/arcbox";
     public const string DefaultSocketPath = "/run/arcbox/arcbox.sock";
 
     public static DaemonConfig Defaults(string stateDirectory, string socketPath) =>
-        new(IPNetwork.Parse("10.0.0.0/24"), null, null, NetworkConfig.DefaultPrefix, stateDirectory, socketPath);
+        new(IPNetwork.Parse("10.0.0.0/24"), null, null, NetworkConfig.DefaultPrefix, stateDirectory, socketPath, DnsSettings.Default);
 
     public NetworkConfig Network(string? uplink) => NetworkConfig.Create(Prefix, Subnet4, Subnet6, uplink);
 

@@ -16,7 +16,7 @@ public sealed partial class SandboxManager
     public string ShowPolicy(string name, string format)
     {
         var r = Get(name);
-        var policy = PolicyParser.Parse(r.PolicyYaml, r.PolicyName).Policy!;
+        var policy = policies[name];
         var identity = Identity(r);
         return format switch
         {
@@ -46,6 +46,8 @@ public sealed partial class SandboxManager
         record = record with { PolicyName = policyName, PolicyYaml = yaml };
         store.Put(record);
         records = records.SetItem(name, record);
+        policies = policies.SetItem(name, policy);
+        RefreshResolver();
         Hosting.Log.PolicySet(log, name, policyName);
         return record;
     }

@@ -36,6 +36,7 @@ public sealed partial class SandboxManager
 
         var live = stored.Where(r => r.Applied).ToList();
         var plans = new List<SandboxPlan>();
+        var parsedPolicies = ImmutableDictionary.CreateBuilder<string, ArcBox.Policy.Model.SandboxPolicy>(StringComparer.Ordinal);
         foreach (var r in live)
         {
             var parsed = PolicyParser.Parse(r.PolicyYaml, r.PolicyName);
@@ -45,7 +46,8 @@ public sealed partial class SandboxManager
                 Hosting.Log.ReconcileProblem(log, $"sandbox {r.Name}: its stored policy no longer validates ({string.Join("; ", parsed.Errors)}); enforcing 'offline'");
             }
 
-            plans.Add(SandboxCompiler.Compile(network, Identity(r), parsed.Policy ?? BuiltinPolicies.Offline));
+            parsedPolicies[r.Name] = parsed.Policy ?? BuiltinPolicies.Offline;
+            plans.Add(SandboxCompiler.Compile(network, Identity(r), parsedPolicies[r.Name]));
         }
 
         firewall.LoadAll(plans);
@@ -82,6 +84,7 @@ public sealed partial class SandboxManager
         }
 
         records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
+        policies = parsedPolicies.ToImmutable();
         Hosting.Log.Reconciled(log, live.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, rewired, orphans, rolledBack);
     }
 

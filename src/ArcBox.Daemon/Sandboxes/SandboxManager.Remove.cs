@@ -35,6 +35,9 @@ public sealed partial class SandboxManager
 
         store.Delete(name);
         records = records.Remove(name);
+        policies = policies.Remove(name);
+        RefreshResolver();
+        resolver?.Log.Forget(name);
         foreach (var problem in problems)
         {
             Hosting.Log.RemoveProblem(log, name, problem);

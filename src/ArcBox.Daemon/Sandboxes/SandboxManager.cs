@@ -5,6 +5,7 @@ using ArcBox.Daemon.State;
 using ArcBox.Linux.Netlink;
 using ArcBox.Netfilter;
 using ArcBox.Policy.Evaluation;
+using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,7 @@ public sealed partial class SandboxManager : IDisposable
     private readonly Conntrack conntrack = Conntrack.Open();
     private readonly ILogger log;
     private ImmutableDictionary<string, SandboxRecord> records = ImmutableDictionary<string, SandboxRecord>.Empty;
+    private ImmutableDictionary<string, SandboxPolicy> policies = ImmutableDictionary<string, SandboxPolicy>.Empty;
 
     private SandboxManager(DaemonConfig config, NetworkConfig network, StateStore store, RouteNetlink host, ILogger log)
     {
@@ -57,6 +59,7 @@ public sealed partial class SandboxManager : IDisposable
             var manager = new SandboxManager(config, network, store, host, log);
             HostNetwork.Setup(config, host, log);
             manager.Reconcile();
+            manager.StartResolver();
             return manager;
         }
         catch
@@ -87,14 +90,14 @@ public sealed partial class SandboxManager : IDisposable
     public Decision Explain(string name, Flow flow)
     {
         var r = Get(name);
-        var policy = PolicyParser.Parse(r.PolicyYaml, r.PolicyName).Policy!;
-        return PolicyEvaluator.Evaluate(policy, new SandboxAddresses(r.Ipv4, r.Ipv6), View(), flow);
+        return PolicyEvaluator.Evaluate(policies[name], new SandboxAddresses(r.Ipv4, r.Ipv6), View(), flow);
     }
 
     public Firewall Firewall => firewall;
 
     public void Dispose()
     {
+        resolver?.Dispose();
         firewall.Dispose();
         conntrack.Dispose();
         host.Dispose();

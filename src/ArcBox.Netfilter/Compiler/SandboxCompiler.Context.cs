@@ -86,13 +86,12 @@ public static partial class SandboxCompiler
             {
                 // Filled by the resolver with the public addresses of allowed answers, each with the record's TTL.
                 // Named after the patterns, so a policy swap that keeps the rule keeps what was learnt.
-                var tag = DomainTag(rule.Domains);
-                var set4 = Of(identity.Name, $"{key}_dom4_{tag}");
+                var set4 = DomainSetName(identity.Name, index, rule.Domains, ipv6: false);
                 Sets.Add(new NftSet(set4, "type ipv4_addr", "timeout", []));
                 yield return $"ip daddr @{set4}";
                 if (network.DualStack)
                 {
-                    var set6 = Of(identity.Name, $"{key}_dom6_{tag}");
+                    var set6 = DomainSetName(identity.Name, index, rule.Domains, ipv6: true);
                     Sets.Add(new NftSet(set6, "type ipv6_addr", "timeout", []));
                     yield return $"ip6 daddr @{set6}";
                 }
@@ -132,12 +131,6 @@ public static partial class SandboxCompiler
 
         private string Log(string direction, string ruleId) =>
             $"limit rate {network.LogRatePerSecond}/second burst {network.LogRatePerSecond * 2} packets log prefix \"{identity.Interface} {direction} {ruleId} \" group {network.LogGroup}";
-
-        private static string DomainTag(ImmutableArray<DomainPattern> domains)
-        {
-            var text = string.Join(',', domains.Select(d => d.ToString()).Order(StringComparer.Ordinal));
-            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..8];
-        }
 
         private static string Lower(Protocol p) => p.ToString().ToLowerInvariant();
 

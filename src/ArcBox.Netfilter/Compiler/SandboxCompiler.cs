@@ -111,5 +111,13 @@ public static partial class SandboxCompiler
         return new SandboxPlan(identity, policy, c.Sets.ToImmutable(), chains.ToImmutable(), elements.ToImmutable());
     }
 
-    private static string Index(int i) => i.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The set that holds the addresses learnt for outbound rule <paramref name="ruleIndex"/> (its domains).</summary>
+    public static string DomainSetName(string sandbox, int ruleIndex, ImmutableArray<DomainPattern> domains, bool ipv6) =>
+        Of(sandbox, $"{RuleKey(Direction.Outbound, ruleIndex)}_dom{(ipv6 ? 6 : 4)}_{DomainTag(domains)}");
+
+    private static string DomainTag(ImmutableArray<DomainPattern> domains)
+    {
+        var text = string.Join(',', domains.Select(d => d.ToString()).Order(StringComparer.Ordinal));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..8];
+    }
 }

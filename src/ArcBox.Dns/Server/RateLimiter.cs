@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace ArcBox.Dns.Server;
+
+/// <summary>A token bucket per sandbox: a flood from one sandbox cannot take the resolver from the others.</summary>
+public sealed class RateLimiter(int perSecond)
+{
+    private readonly ConcurrentDictionary<string, Bucket> buckets = new(StringComparer.Ordinal);
+
+    public bool Allow(string sandbox)
+    {
+        var bucket = buckets.GetOrAdd(sandbox, _ => new Bucket(perSecond * 2));
+        lock (bucket)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(bucket.Last, now).TotalSeconds;
+            bucket.Last = now;
+            bucket.Tokens = Math.Min(perSecond * 2, bucket.Tokens + (elapsed * perSecond));
+            if (bucket.Tokens < 1)
+            {
+                return false;
+            }
+
+            bucket.Tokens--;
+            return true;
+        }
+    }
+
+    private sealed class Bucket(double tokens)
+    {
+        public double Tokens { get; set; } = tokens;
+
+        public long Last { get; set; } = Stopwatch.GetTimestamp();
+    }
+}
