@@ -177,6 +177,8 @@ public sealed class TestNetwork : IDisposable
     }
 
     /// <summary>Starts any command inside a namespace in the background; it is killed on dispose.</summary>
+    public Process Background(string namespacePath, IEnumerable<string> command) => Background(namespacePath, command.ToArray());
+
     public Process Background(string namespacePath, params string[] command)
     {
         var p = Start("nsenter", [$"--net={namespacePath}", "--", .. command], redirect: true);

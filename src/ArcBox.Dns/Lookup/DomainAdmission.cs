@@ -18,6 +18,11 @@ public static class DomainAdmission
 {
     public static IReadOnlyList<Admission> For(SandboxPolicy policy, DomainName asked, IEnumerable<DnsRecordBase> answers, int minTtl, int maxTtl)
     {
+        if (!policy.Outbound.Any(r => !r.Domains.IsEmpty))
+        {
+            return [];
+        }
+
         var askedText = LocalResolver.Text(asked);
         var rules = policy.Outbound.Select((rule, index) => (rule, index)).Where(r => r.rule.Domains.Any(d => d.Matches(askedText))).ToList();
         if (rules.Count == 0)

@@ -43,7 +43,7 @@ public static class LocalResolver
                 }
             }
 
-            var record = Find(sandbox.Policy, text);
+            var record = sandbox.Records.Find(text);
             if (record is null)
             {
                 // The first name must be allowed upstream; a CNAME target comes from the policy itself.
@@ -126,31 +126,6 @@ public static class LocalResolver
                 records.Add(new AaaaRecord(name, LocalTtl, a));
             }
         }
-    }
-
-    /// <summary>The policy's record for a name: an exact record first, then the wildcard with the longest suffix.</summary>
-    private static DnsRecord? Find(SandboxPolicy policy, string name)
-    {
-        DnsRecord? best = null;
-        foreach (var r in policy.Dns.Records)
-        {
-            if (!r.Name.Matches(name))
-            {
-                continue;
-            }
-
-            if (!r.Name.IsWildcard)
-            {
-                return r;
-            }
-
-            if (best is null || r.Name.Suffix.Length > best.Name.Suffix.Length)
-            {
-                best = r;
-            }
-        }
-
-        return best;
     }
 
     private static PtrRecord? Reverse(ResolverSnapshot s, DomainName name, string text)

@@ -17,9 +17,11 @@ public sealed partial class ResolverServer : IDisposable
 {
     private readonly DnsSettings settings;
     private readonly Func<string, IReadOnlyList<Admission>, Task> admit;
-    private readonly DnsServer server;
+    private readonly DnsServer tcp;
+    private readonly List<UdpFrontend> udp = [];
     private readonly ConcurrentDictionary<string, DnsClient> clients = new(StringComparer.Ordinal);
     private readonly RateLimiter limiter;
+    private readonly AnswerCache cache = new(10_000);
     private ResolverSnapshot snapshot;
     private long malformed;
     private long rateLimited;
@@ -33,11 +35,17 @@ public sealed partial class ResolverServer : IDisposable
         snapshot = initial;
         limiter = new RateLimiter(settings.QueriesPerSecond);
         Log = new QueryLog(settings.LogSize);
-        var transports = endpoints.SelectMany(e => new IServerTransport[] { new UdpServerTransport(e, 1000), new TcpServerTransport(e, 5000, 120) }).ToArray();
-        server = new DnsServer(transports);
-        server.ClientConnected += OnClientConnected;
-        server.QueryReceived += OnQueryReceived;
-        server.ExceptionThrown += (_, _) =>
+        var list = endpoints.ToList();
+        foreach (var endpoint in list)
+        {
+            udp.Add(new UdpFrontend(endpoint, Accept, HandleAsync, () => Interlocked.Increment(ref malformed)));
+        }
+
+        // TCP (large answers, truncated UDP retries) is rare: ARSoft.Tools.Net's server handles it.
+        tcp = new DnsServer([.. list.Select(e => (IServerTransport)new TcpServerTransport(e, 5000, 120))]);
+        tcp.ClientConnected += OnClientConnected;
+        tcp.QueryReceived += OnQueryReceived;
+        tcp.ExceptionThrown += (_, _) =>
         {
             Interlocked.Increment(ref malformed);
             return Task.CompletedTask;
@@ -53,12 +61,26 @@ public sealed partial class ResolverServer : IDisposable
 
     public long UpstreamFailures => Interlocked.Read(ref upstreamFailures);
 
-    public void Start() => server.Start();
+    public void Start()
+    {
+        tcp.Start();
+        foreach (var frontend in udp)
+        {
+            frontend.Start();
+        }
+    }
 
     /// <summary>Takes effect for the next query.</summary>
     public void Update(ResolverSnapshot next) => Volatile.Write(ref snapshot, next);
 
-    public void Dispose() => server.Stop();
+    public void Dispose()
+    {
+        tcp.Stop();
+        foreach (var frontend in udp)
+        {
+            frontend.Dispose();
+        }
+    }
 
     /// <summary>Resolves as <paramref name="sandbox"/> would (what `arcbox dns query` shows).</summary>
     public async Task<(DnsMessage Response, QueryLogEntry Entry)> QueryAsAsync(string sandbox, DomainName name, RecordType type, bool admitAddresses)
@@ -81,44 +103,55 @@ public sealed partial class ResolverServer : IDisposable
     private Task OnClientConnected(object sender, ClientConnectedEventArgs e)
     {
         var source = e.RemoteEndpoint.Address.IsIPv4MappedToIPv6 ? e.RemoteEndpoint.Address.MapToIPv4() : e.RemoteEndpoint.Address;
+        e.RefuseConnect = !Accept(source);
+        return Task.CompletedTask;
+    }
+
+    private bool Accept(IPAddress source)
+    {
         if (!Volatile.Read(ref snapshot).ByAddress.TryGetValue(source, out var view))
         {
-            e.RefuseConnect = true;
-        }
-        else if (!limiter.Allow(view.Name))
-        {
-            Interlocked.Increment(ref rateLimited);
-            e.RefuseConnect = true;
+            return false;
         }
 
-        return Task.CompletedTask;
+        if (limiter.Allow(view.Name))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref rateLimited);
+        return false;
     }
 
     private async Task OnQueryReceived(object sender, QueryReceivedEventArgs e)
     {
-        if (e.Query is not DnsMessage query || query.Questions.Count != 1 || !query.IsQuery)
+        var source = e.RemoteEndpoint.Address.IsIPv4MappedToIPv6 ? e.RemoteEndpoint.Address.MapToIPv4() : e.RemoteEndpoint.Address;
+        if (e.Query is DnsMessage query)
+        {
+            e.Response = await HandleAsync(query, source);
+        }
+    }
+
+    private async ValueTask<DnsMessage?> HandleAsync(DnsMessage query, IPAddress source)
+    {
+        if (query.Questions.Count != 1 || !query.IsQuery)
         {
             Interlocked.Increment(ref malformed);
-            return;
+            return null;
         }
 
         var s = Volatile.Read(ref snapshot);
-        var source = e.RemoteEndpoint.Address.IsIPv4MappedToIPv6 ? e.RemoteEndpoint.Address.MapToIPv4() : e.RemoteEndpoint.Address;
         if (!s.ByAddress.TryGetValue(source, out var view))
         {
-            // Only sandboxes get answers; anything else reaching the gateway is refused.
-            var refused = query.CreateResponseInstance();
-            refused.ReturnCode = ReturnCode.Refused;
-            e.Response = refused;
-            return;
+            return null;
         }
 
         var (response, entry) = await Answer(s, view, query, admitAddresses: true);
         Log.Add(entry);
-        e.Response = response;
+        return response;
     }
 
-    private async Task<(DnsMessage Response, QueryLogEntry Entry)> Answer(ResolverSnapshot s, SandboxDnsView view, DnsMessage query, bool admitAddresses)
+    private async ValueTask<(DnsMessage Response, QueryLogEntry Entry)> Answer(ResolverSnapshot s, SandboxDnsView view, DnsMessage query, bool admitAddresses)
     {
         var started = Stopwatch.GetTimestamp();
         var question = query.Questions[0];
@@ -139,15 +172,15 @@ public sealed partial class ResolverServer : IDisposable
                 break;
             case LookupOutcome.Forward:
                 var upstream = await Forward(view, lookup.ForwardName!, question.RecordType);
-                if (upstream is null)
+                if (upstream is not { } forwarded)
                 {
                     response.ReturnCode = ReturnCode.ServerFailure;
                     verdict = "servfail";
                     break;
                 }
 
-                response.ReturnCode = upstream.ReturnCode;
-                answers.AddRange(upstream.AnswerRecords);
+                response.ReturnCode = forwarded.Code;
+                answers.AddRange(forwarded.Records);
                 verdict = "forwarded";
                 break;
             default:
@@ -157,8 +190,12 @@ public sealed partial class ResolverServer : IDisposable
         }
 
         // Clients must not cache an address longer than the firewall admits it.
-        answers = [.. answers.Select(r => ClampTtl(r, settings.MaxTtl))];
-        var admissions = DomainAdmission.For(view.Policy, question.Name, answers, settings.MinTtl, settings.MaxTtl);
+        if (answers.Any(r => r.TimeToLive > settings.MaxTtl))
+        {
+            answers = [.. answers.Select(r => ClampTtl(r, settings.MaxTtl))];
+        }
+
+        IReadOnlyList<Admission> admissions = view.HasDomainRules ? DomainAdmission.For(view.Policy, question.Name, answers, settings.MinTtl, settings.MaxTtl) : [];
         if (admitAddresses && admissions.Count > 0)
         {
             try
@@ -175,25 +212,24 @@ public sealed partial class ResolverServer : IDisposable
         }
 
         response.AnswerRecords.AddRange(answers);
-        var entry = new QueryLogEntry(
-            DateTimeOffset.UtcNow,
-            view.Name,
-            LocalResolver.Text(question.Name),
-            question.RecordType.ToString().ToUpperInvariant(),
-            verdict,
-            [.. answers.Select(Describe)],
-            [.. admissions.Select(a => $"{a.Address} ({a.Rule.Id}, {a.TtlSeconds}s)")],
-            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var entry = new QueryLogEntry(DateTimeOffset.UtcNow, view.Name, LocalResolver.Text(question.Name), question.RecordType, verdict, answers, admissions, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return (response, entry);
     }
 
-    private async Task<DnsMessage?> Forward(SandboxDnsView view, DomainName name, RecordType type)
+    private async ValueTask<(ReturnCode Code, List<DnsRecordBase> Records)?> Forward(SandboxDnsView view, DomainName name, RecordType type)
     {
         var upstreams = view.Upstreams(Volatile.Read(ref snapshot).DefaultUpstreams);
         if (upstreams.Count == 0)
         {
             Interlocked.Increment(ref upstreamFailures);
             return null;
+        }
+
+        var key = upstreams.Count == 1 ? upstreams[0].ToString() : string.Join(',', upstreams);
+        var text = LocalResolver.Text(name);
+        if (cache.Get(key, text, type) is { } cached)
+        {
+            return cached;
         }
 
         var client = Client(upstreams);
@@ -205,9 +241,11 @@ public sealed partial class ResolverServer : IDisposable
             if (answer is null)
             {
                 Interlocked.Increment(ref upstreamFailures);
+                return null;
             }
 
-            return answer;
+            cache.Put(key, text, type, answer.ReturnCode, answer.AnswerRecords);
+            return (answer.ReturnCode, [.. answer.AnswerRecords]);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException)
         {
@@ -236,13 +274,4 @@ public sealed partial class ResolverServer : IDisposable
         _ => r,
     };
 
-    private static string Describe(DnsRecordBase r) => r switch
-    {
-        ARecord a => $"A {a.Address}",
-        AaaaRecord a => $"AAAA {a.Address}",
-        CNameRecord c => $"CNAME {LocalResolver.Text(c.CanonicalName)}",
-        TxtRecord t => $"TXT \"{t.TextData}\"",
-        PtrRecord p => $"PTR {LocalResolver.Text(p.PointerDomainName)}",
-        _ => r.RecordType.ToString().ToUpperInvariant(),
-    };
 }
