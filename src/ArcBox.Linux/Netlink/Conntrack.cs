@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using static ArcBox.Linux.Netlink.NetlinkConstants;
@@ -37,7 +36,7 @@ public sealed class Conntrack : IDisposable
             var nfFamily = family == AddressFamily.InterNetwork ? AF_INET : AF_INET6;
             foreach (var entry in socket.Dump(new NetlinkMessage(MsgGet, 0).NfGen(nfFamily), "list conntrack entries"))
             {
-                var attrs = RawAttributes(entry.AsSpan(4));
+                var attrs = NetlinkAttributes.ParseRaw(entry.AsSpan(4));
                 if (!attrs.TryGetValue(CTA_TUPLE_ORIG, out var orig))
                 {
                     continue;
@@ -90,23 +89,4 @@ public sealed class Conntrack : IDisposable
         }
     }
 
-    /// <summary>Each top-level attribute with its header, so that it can be sent back unchanged.</summary>
-    private static Dictionary<ushort, byte[]> RawAttributes(ReadOnlySpan<byte> data)
-    {
-        var result = new Dictionary<ushort, byte[]>();
-        while (data.Length >= 4)
-        {
-            var len = BinaryPrimitives.ReadUInt16LittleEndian(data);
-            var type = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(data[2..]) & 0x3FFF);
-            if (len < 4 || len > data.Length)
-            {
-                break;
-            }
-
-            result[type] = data[..len].ToArray();
-            data = data[Math.Min(NetlinkMessage.Align(len), data.Length)..];
-        }
-
-        return result;
-    }
 }

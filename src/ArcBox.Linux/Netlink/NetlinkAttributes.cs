@@ -6,7 +6,13 @@ namespace ArcBox.Linux.Netlink;
 /// <summary>Reads the attributes (struct rtattr / nlattr: u16 len, u16 type, payload) of a netlink message.</summary>
 internal static class NetlinkAttributes
 {
-    public static Dictionary<ushort, byte[]> Parse(ReadOnlySpan<byte> data)
+    /// <summary>Each attribute's payload by type.</summary>
+    public static Dictionary<ushort, byte[]> Parse(ReadOnlySpan<byte> data) => Walk(data, withHeader: false);
+
+    /// <summary>Each attribute whole (header included), to be sent back unchanged.</summary>
+    public static Dictionary<ushort, byte[]> ParseRaw(ReadOnlySpan<byte> data) => Walk(data, withHeader: true);
+
+    private static Dictionary<ushort, byte[]> Walk(ReadOnlySpan<byte> data, bool withHeader)
     {
         var result = new Dictionary<ushort, byte[]>();
         while (data.Length >= 4)
@@ -18,7 +24,7 @@ internal static class NetlinkAttributes
                 break;
             }
 
-            result[type] = data[4..len].ToArray();
+            result[type] = data[(withHeader ? 0 : 4)..len].ToArray();
             data = data[Math.Min(NetlinkMessage.Align(len), data.Length)..];
         }
 
