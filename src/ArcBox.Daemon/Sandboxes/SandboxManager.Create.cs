@@ -88,7 +88,7 @@ public sealed partial class SandboxManager
 
         records = records.SetItem(name, record);
         policies = policies.SetItem(name, policy);
-        RefreshResolver();
+        RefreshResolver(name);
         Hosting.Log.Created(log, name, attach, ipv4.ToString(), ifname, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return record;
     }

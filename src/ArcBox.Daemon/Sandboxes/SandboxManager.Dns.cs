@@ -26,8 +26,11 @@ public sealed partial class SandboxManager
         resolver.Start();
     }
 
-    /// <summary>Called after every change of sandboxes or policies: the next query sees it.</summary>
-    private void RefreshResolver() => resolver?.Update(Snapshot());
+    /// <summary>Called after a sandbox was created, removed or got a new policy: the next query sees it.</summary>
+    private void RefreshResolver(string name) => resolver?.Update(s =>
+        records.TryGetValue(name, out var r)
+            ? s.With(new SandboxDnsView(r.Name, new SandboxAddresses(r.Ipv4, r.Ipv6), policies[r.Name]))
+            : s.Without(name));
 
     private ResolverSnapshot Snapshot() => ResolverSnapshot.Create(
         network.Gateway4,

@@ -47,7 +47,7 @@ public sealed partial class SandboxManager
         store.Put(record);
         records = records.SetItem(name, record);
         policies = policies.SetItem(name, policy);
-        RefreshResolver();
+        RefreshResolver(name);
         Hosting.Log.PolicySet(log, name, policyName);
         return record;
     }

@@ -1,4 +1,3 @@
-using ArcBox.Linux;
 using ArcBox.Netfilter;
 
 namespace ArcBox.Daemon.Sandboxes;
@@ -23,20 +22,13 @@ public sealed partial class SandboxManager
             problems.Add(ex.Message);
         }
 
-        try
-        {
-            // Nothing of the old sandbox may be "established" for the next one to get its address.
-            ForgetConnections(record);
-        }
-        catch (KernelException ex)
-        {
-            problems.Add(ex.Message);
-        }
+        // Nothing of the old sandbox may be "established" for the next one to get its address.
+        ForgetConnections(record);
 
         store.Delete(name);
         records = records.Remove(name);
         policies = policies.Remove(name);
-        RefreshResolver();
+        RefreshResolver(name);
         resolver?.Log.Forget(name);
         foreach (var problem in problems)
         {

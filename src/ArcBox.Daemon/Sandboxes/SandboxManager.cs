@@ -26,6 +26,7 @@ public sealed partial class SandboxManager : IDisposable
     private readonly RouteNetlink host;
     private readonly SandboxWiring wiring;
     private readonly Conntrack conntrack = Conntrack.Open();
+    private Task forgetting = Task.CompletedTask;
     private readonly ILogger log;
     private ImmutableDictionary<string, SandboxRecord> records = ImmutableDictionary<string, SandboxRecord>.Empty;
     private ImmutableDictionary<string, SandboxPolicy> policies = ImmutableDictionary<string, SandboxPolicy>.Empty;
@@ -98,6 +99,7 @@ public sealed partial class SandboxManager : IDisposable
     public void Dispose()
     {
         resolver?.Dispose();
+        forgetting.Wait(TimeSpan.FromSeconds(5));
         firewall.Dispose();
         conntrack.Dispose();
         host.Dispose();
@@ -105,9 +107,27 @@ public sealed partial class SandboxManager : IDisposable
         gate.Dispose();
     }
 
-    /// <summary>Forgets the sandbox's tracked connections, so that the rules in force judge their next packet.</summary>
-    private int ForgetConnections(SandboxRecord r) =>
-        conntrack.Forget(r.Ipv6 is null ? [r.Ipv4] : [r.Ipv4, r.Ipv6]);
+    /// <summary>
+    /// Forgets the sandbox's tracked connections, so that the rules in force judge their next packet. It runs just
+    /// after the request: walking the conntrack table costs milliseconds that the caller need not wait for.
+    /// </summary>
+    private void ForgetConnections(SandboxRecord r)
+    {
+        IReadOnlyCollection<System.Net.IPAddress> addresses = r.Ipv6 is null ? [r.Ipv4] : [r.Ipv4, r.Ipv6];
+        forgetting = forgetting.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    conntrack.Forget(addresses);
+                }
+                catch (ArcBox.Linux.KernelException ex)
+                {
+                    Hosting.Log.ReconcileProblem(log, $"forget connections of {r.Name}: {ex.Message}");
+                }
+            },
+            TaskScheduler.Default);
+    }
 
     private static void CheckNetworkUnchanged(DaemonConfig config, StateStore store)
     {

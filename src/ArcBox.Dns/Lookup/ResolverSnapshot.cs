@@ -32,4 +32,33 @@ public sealed record ResolverSnapshot(
 
         return new ResolverSnapshot(gateway4, gateway6, list.ToImmutableDictionary(s => s.Name, StringComparer.Ordinal), byAddress.ToImmutable(), [.. upstreams]);
     }
+
+    /// <summary>This snapshot with one sandbox added or replaced: O(log n), not a rebuild.</summary>
+    public ResolverSnapshot With(SandboxDnsView sandbox)
+    {
+        var without = Without(sandbox.Name);
+        var byAddress = without.ByAddress.SetItem(sandbox.Addresses.Ipv4, sandbox);
+        if (sandbox.Addresses.Ipv6 is { } v6)
+        {
+            byAddress = byAddress.SetItem(v6, sandbox);
+        }
+
+        return without with { ByName = without.ByName.SetItem(sandbox.Name, sandbox), ByAddress = byAddress };
+    }
+
+    public ResolverSnapshot Without(string name)
+    {
+        if (!ByName.TryGetValue(name, out var old))
+        {
+            return this;
+        }
+
+        var byAddress = ByAddress.Remove(old.Addresses.Ipv4);
+        if (old.Addresses.Ipv6 is { } v6)
+        {
+            byAddress = byAddress.Remove(v6);
+        }
+
+        return this with { ByName = ByName.Remove(name), ByAddress = byAddress };
+    }
 }

@@ -73,6 +73,9 @@ public sealed partial class ResolverServer : IDisposable
     /// <summary>Takes effect for the next query.</summary>
     public void Update(ResolverSnapshot next) => Volatile.Write(ref snapshot, next);
 
+    /// <summary>Replaces the current snapshot with a function of it (callers serialise their changes).</summary>
+    public void Update(Func<ResolverSnapshot, ResolverSnapshot> change) => Volatile.Write(ref snapshot, change(Volatile.Read(ref snapshot)));
+
     public void Dispose()
     {
         tcp.Stop();

@@ -88,5 +88,4 @@ public sealed class Conntrack : IDisposable
             }
         }
     }
-
 }
