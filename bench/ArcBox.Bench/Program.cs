@@ -7,12 +7,13 @@ return what switch
     "compile" => CompileBench.Run(runs, load: ArcBox.Testing.Root.WhyNot("nft", "ip") is null),
     "datapath" => DatapathBench.Run(runs),
     "dns" => DnsBench.Run(runs),
+    "forward" => ForwardBench.Run(runs),
     "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS]");
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS]");
     return 2;
 }

@@ -1,6 +1,7 @@
 using ArcBox.Cli.Commands.Daemon;
 using ArcBox.Cli.Commands.Demo;
 using ArcBox.Cli.Commands.Dns;
+using ArcBox.Cli.Commands.Forward;
 using ArcBox.Cli.Commands.Policy;
 using ArcBox.Cli.Commands.Sandboxes;
 using ArcBox.Cli.Commands.Tools;
@@ -40,6 +41,11 @@ public static class CliApp
         {
             return Fail(json, ExitCodes.Usage, ex.Message, null);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug of ours: say what failed, without a stack trace in the user's face.
+            return Fail(json, ExitCodes.Failure, $"unexpected error: {ex.GetType().Name}: {ex.Message}", null);
+        }
     }
 
     public static void Configure(IConfigurator config)
@@ -64,6 +70,13 @@ public static class CliApp
             dns.SetDescription("Ask the embedded resolver");
             dns.AddCommand<QueryCommand>("query")
                 .WithExample("dns", "query", "pypi.org", "--sandbox", "web");
+        });
+        config.AddBranch<ArcBox.Cli.Infrastructure.ClientSettings>("forward", forward =>
+        {
+            forward.SetDescription("Expose one port of a sandbox on the host: arcbox forward HOSTADDR:PORT SANDBOX:PORT [[--udp]], also written 'HOSTADDR:PORT => SANDBOX:PORT' (quoted: an unquoted => is a shell redirection). HOSTADDR: localhost (the host only), 0.0.0.0 or [[::]] (every address), or one host address. ls and rm list and remove forwards.");
+            forward.SetDefaultCommand<ForwardCommand>();
+            forward.AddCommand<ForwardListCommand>("ls");
+            forward.AddCommand<ForwardRemoveCommand>("rm");
         });
         config.AddCommand<ExecCommand>("exec")
             .WithExample("exec", "web", "--", "curl", "http://203.0.113.10/");

@@ -41,6 +41,7 @@ public static class ApiEndpoints
         api.MapGet("/sandboxes/{name}/policy", (string name, string? format) =>
             Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
         MapDns(api, manager);
+        MapForwards(api, manager);
         api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
             var body = await Body<ExplainRequest>(request, ct);
@@ -61,6 +62,27 @@ public static class ApiEndpoints
                     rule = decision.Rule,
                 },
                 ApiJson.Options);
+        }));
+    }
+
+    private static void MapForwards(RouteGroupBuilder api, SandboxManager manager)
+    {
+        api.MapGet("/forwards", () => Results.Json(manager.Forwards().Select(ForwardView.From), ApiJson.Options));
+        api.MapPost("/forwards", async (HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<ForwardRequest>(request, ct);
+            var forward = await manager.AddForwardAsync(body, ct);
+            return Results.Json(ForwardView.From(forward), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        }));
+        api.MapDelete("/forwards", async (string? host, int? port, string? protocol, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            if (host is null || port is null)
+            {
+                throw new RequestException(ErrorCode.Invalid, "give ?host=ADDR&port=PORT (and &protocol=udp for a UDP forward)");
+            }
+
+            var forward = await manager.RemoveForwardAsync(host, port.Value, protocol, ct);
+            return Results.Json(ForwardView.From(forward), ApiJson.Options);
         }));
     }
 

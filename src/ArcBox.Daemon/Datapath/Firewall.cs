@@ -21,9 +21,9 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
     public NetworkConfig Network => network;
 
     /// <summary>Replaces our tables with the base and every given sandbox in one transaction (start-up reconcile).</summary>
-    public void LoadAll(IReadOnlyCollection<SandboxPlan> plans)
+    public void LoadAll(IReadOnlyCollection<SandboxPlan> plans, IEnumerable<NftElement> forwards)
     {
-        nft.Run(NftRenderer.RenderRuleset(BaseTableBuilder.Build(network), plans));
+        nft.Run(NftRenderer.RenderRuleset(BaseTableBuilder.Build(network), plans, forwards));
         applied.Clear();
         learnt.Clear();
         foreach (var plan in plans)
@@ -57,6 +57,10 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
             }
         }
     }
+
+    /// <summary>Adds and removes elements of shared maps and sets in one transaction (port forwards).</summary>
+    public void Elements(IEnumerable<NftElement> remove, IEnumerable<NftElement> add) =>
+        nft.Run(NftRenderer.RenderElements(network, remove, add));
 
     public bool Remove(string name)
     {

@@ -87,6 +87,11 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         // Proxy ARP answers after a random delay of up to 0.8 s by default, to let a real owner answer first;
         // on a point-to-point link there is none, and the delay would stall every sandbox's first packet.
         Sysctl.Set($"net.ipv4.neigh.{r.Interface}.proxy_delay", "0");
+
+        // A localhost port forward sends the host's own 127.0.0.1 connections out of this link (then masqueraded
+        // to the gateway); the kernel routes a loopback source off-host only where route_localnet is set. The
+        // guard drops anything a sandbox sends to 127.0.0.0/8.
+        Sysctl.Set($"net.ipv4.conf.{r.Interface}.route_localnet", "1");
         host.AddAddress(index, r.Interface, network.Gateway4, 32, noPrefixRoute: true);
         if (network.DualStack)
         {

@@ -35,6 +35,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "create {Name} failed: {Problem}")]
     public static partial void CreateFailed(ILogger log, string name, string problem);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "forward {Forward}")]
+    public static partial void Forwarded(ILogger log, string forward);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "removed forward {Forward}")]
+    public static partial void Unforwarded(ILogger log, string forward);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping; the kernel keeps enforcing every sandbox")]
     public static partial void Stopping(ILogger log);
 }

@@ -50,7 +50,10 @@ public sealed partial class SandboxManager
             plans.Add(SandboxCompiler.Compile(network, Identity(r), parsedPolicies[r.Name]));
         }
 
-        firewall.LoadAll(plans);
+        // Forwards of sandboxes that exist; the rest were left by a crash between the two deletes of an rm.
+        records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
+        forwards = [.. store.Forwards().Where(f => records.ContainsKey(f.Sandbox))];
+        firewall.LoadAll(plans, ForwardElements());
 
         var orphans = RemoveOrphans(live);
         var rewired = 0;

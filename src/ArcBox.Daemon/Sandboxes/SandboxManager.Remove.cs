@@ -12,7 +12,22 @@ public sealed partial class SandboxManager
     private List<string> Remove(string name)
     {
         var record = Get(name);
-        var problems = wiring.Unwire(record);
+        var problems = new List<string>();
+        foreach (var forward in forwards.Where(f => f.Sandbox == name).ToList())
+        {
+            try
+            {
+                Unforward(forward);
+            }
+            catch (ArcBox.Netfilter.NftablesException ex)
+            {
+                problems.Add(ex.Message);
+                store.DeleteForward(forward);
+                forwards = forwards.Remove(forward);
+            }
+        }
+
+        problems.AddRange(wiring.Unwire(record));
         try
         {
             firewall.Remove(name);

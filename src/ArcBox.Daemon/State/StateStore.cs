@@ -39,6 +39,13 @@ public sealed class StateStore : IDisposable
                 policy_yaml TEXT NOT NULL,
                 applied INTEGER NOT NULL,
                 created_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS forwards (
+                host TEXT NOT NULL,
+                host_port INTEGER NOT NULL,
+                protocol TEXT NOT NULL,
+                sandbox TEXT NOT NULL REFERENCES sandboxes(name),
+                sandbox_port INTEGER NOT NULL,
+                PRIMARY KEY (host, host_port, protocol));
             """);
         var version = store.GetMeta("schema");
         if (version is null)
@@ -135,6 +142,51 @@ public sealed class StateStore : IDisposable
         {
             using var cmd = Command("DELETE FROM sandboxes WHERE name = $n", ("$n", name));
             return cmd.ExecuteNonQuery() > 0;
+        }
+    }
+
+    public List<ArcBox.Netfilter.Forwarding.PortForward> Forwards()
+    {
+        lock (gate)
+        {
+            using var cmd = Command("SELECT host, host_port, protocol, sandbox, sandbox_port FROM forwards ORDER BY sandbox, host_port");
+            using var reader = cmd.ExecuteReader();
+            var list = new List<ArcBox.Netfilter.Forwarding.PortForward>();
+            while (reader.Read())
+            {
+                list.Add(new ArcBox.Netfilter.Forwarding.PortForward(
+                    IPAddress.Parse(reader.GetString(0)),
+                    (int)reader.GetInt64(1),
+                    reader.GetString(2) == "udp" ? ArcBox.Policy.Model.Protocol.Udp : ArcBox.Policy.Model.Protocol.Tcp,
+                    reader.GetString(3),
+                    (int)reader.GetInt64(4)));
+            }
+
+            return list;
+        }
+    }
+
+    public void PutForward(ArcBox.Netfilter.Forwarding.PortForward f)
+    {
+        lock (gate)
+        {
+            using var cmd = Command(
+                "INSERT INTO forwards (host, host_port, protocol, sandbox, sandbox_port) VALUES ($h, $hp, $p, $s, $sp)",
+                ("$h", f.HostAddress.ToString()),
+                ("$hp", f.HostPort),
+                ("$p", f.Protocol4),
+                ("$s", f.Sandbox),
+                ("$sp", f.SandboxPort));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public void DeleteForward(ArcBox.Netfilter.Forwarding.PortForward f)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("DELETE FROM forwards WHERE host = $h AND host_port = $hp AND protocol = $p", ("$h", f.HostAddress.ToString()), ("$hp", f.HostPort), ("$p", f.Protocol4));
+            cmd.ExecuteNonQuery();
         }
     }
 

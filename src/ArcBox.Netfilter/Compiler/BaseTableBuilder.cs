@@ -40,6 +40,16 @@ public static class BaseTableBuilder
             sets.Add(new NftSet(map, "type ifname : verdict", null, [], IsMap: true));
         }
 
+        sets.Add(new NftSet(Forward4, "type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service", null, [], IsMap: true));
+        sets.Add(new NftSet(ForwardAny4, "type inet_proto . inet_service : ipv4_addr . inet_service", null, [], IsMap: true));
+        sets.Add(new NftSet(ForwardAllowed4, "type ipv4_addr . inet_proto . inet_service", null, []));
+        if (dual)
+        {
+            sets.Add(new NftSet(Forward6, "type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service", null, [], IsMap: true));
+            sets.Add(new NftSet(ForwardAny6, "type inet_proto . inet_service : ipv6_addr . inet_service", null, [], IsMap: true));
+            sets.Add(new NftSet(ForwardAllowed6, "type ipv6_addr . inet_proto . inet_service", null, []));
+        }
+
         var chains = ImmutableArray.CreateBuilder<NftChain>();
 
         // Before conntrack (raw priority), on every packet: a spoofed packet never creates a connection entry, nor
@@ -49,6 +59,8 @@ public static class BaseTableBuilder
         var guard = new List<string>
         {
             $"meta nfproto ipv4 iifname . ether saddr . ip saddr != @{Source4} counter name \"{SpoofCounter}\" drop",
+            // Sandbox links route loopback (route_localnet, for localhost forwards): no sandbox may address it.
+            $"ip daddr 127.0.0.0/8 counter name \"{SpoofCounter}\" drop",
             "meta nfproto ipv4 meta l4proto tcp accept",
             $"udp sport 67 counter name \"{SpoofCounter}\" drop",
             $"icmp type redirect counter name \"{SpoofCounter}\" drop",
@@ -82,9 +94,25 @@ public static class BaseTableBuilder
             dnat.Add($"iifname {ours} meta nfproto ipv6 meta l4proto @{TcpUdp} th dport 53 dnat ip6 to {network.Gateway6}");
         }
 
-        chains.Add(Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", [.. dnat]));
+        // Port forwards: the exact host address first, then forwards on every local address.
+        var forwards = new List<string>
+        {
+            $"meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @{Forward4}",
+            $"fib daddr type local meta nfproto ipv4 dnat ip to meta l4proto . th dport map @{ForwardAny4}",
+        };
+        if (dual)
+        {
+            forwards.Add($"meta nfproto ipv6 dnat ip6 to ip6 daddr . meta l4proto . th dport map @{Forward6}");
+            forwards.Add($"fib daddr type local meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @{ForwardAny6}");
+        }
+
+        chains.Add(Chain("prerouting_nat", "type nat hook prerouting priority dstnat; policy accept;", [.. dnat, .. forwards]));
+
+        // The host's own clients (localhost forwards) are translated on their way out.
+        chains.Add(Chain("output_nat", "type nat hook output priority -100; policy accept;", [.. forwards]));
         var egress = network.Uplink is { } uplink ? $"oifname \"{uplink}\"" : $"oifname != {ours}";
-        var masquerade = new List<string> { $"ip saddr @{Net4} {egress} masquerade" };
+        // A local client of a forward has a loopback source, which no sandbox may receive: it leaves as the gateway.
+        var masquerade = new List<string> { $"ip saddr @{Net4} {egress} masquerade", $"ct status dnat ip saddr 127.0.0.0/8 oifname {ours} masquerade" };
         if (dual)
         {
             masquerade.Add($"ip6 saddr @{Net6} {egress} masquerade");
@@ -116,7 +144,7 @@ public static class BaseTableBuilder
             deliver.Add("meta nfproto ipv6 oifname " + ours + " drop");
         }
 
-        deliver.AddRange([$"oifname vmap @{InDispatch}", $"oifname {ours} counter name \"{UnknownCounter}\" drop", "accept"]);
+        deliver.AddRange([.. ForwardAllowed(dual), $"oifname vmap @{InDispatch}", $"oifname {ours} counter name \"{UnknownCounter}\" drop", "accept"]);
         chains.Add(Chain(Deliver, null, [.. deliver]));
 
         // Sandbox to the host itself: only what its host chain opens (DNS, and 'host' rules).
@@ -138,7 +166,7 @@ public static class BaseTableBuilder
             fromHost.Add("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept");
         }
 
-        fromHost.AddRange([$"oifname vmap @{HostInDispatch}", "drop"]);
+        fromHost.AddRange([.. ForwardAllowed(dual), $"oifname vmap @{HostInDispatch}", "drop"]);
         chains.Add(Chain("from_host", null, [.. fromHost]));
 
         var arpSets = ImmutableArray.Create(new NftSet(ArpOk, "type ifname . ipv4_addr . ether_addr", null, []));
@@ -150,6 +178,16 @@ public static class BaseTableBuilder
             $"iifname {ours} iifname . arp saddr ip . arp saddr ether != @{ArpOk} counter drop"));
 
         return new BasePlan(network, sets.ToImmutable(), [SpoofCounter, UnknownCounter, InvalidCounter], chains.ToImmutable(), arpSets, arpChains);
+    }
+
+    /// <summary>What arrives through a forward passes to that one port; the sandbox's inbound policy decides the rest.</summary>
+    private static IEnumerable<string> ForwardAllowed(bool dual)
+    {
+        yield return $"ct status dnat ip daddr . meta l4proto . th dport @{ForwardAllowed4} accept";
+        if (dual)
+        {
+            yield return $"ct status dnat ip6 daddr . meta l4proto . th dport @{ForwardAllowed6} accept";
+        }
     }
 
     private static NftChain Chain(string name, string? hook, params string[] rules) =>

@@ -27,6 +27,14 @@ public static class ObjectNames
     public const string TcpUdp = "l4_tcpudp";
     public const string Icmp = "l4_icmp";
     public const string Deliver = "deliver";
+
+    // Port forwarding: host address . protocol . port -> sandbox address . port, and what may pass once translated.
+    public const string Forward4 = "forward4";
+    public const string Forward6 = "forward6";
+    public const string ForwardAny4 = "forward_any4";
+    public const string ForwardAny6 = "forward_any6";
+    public const string ForwardAllowed4 = "forward_allowed4";
+    public const string ForwardAllowed6 = "forward_allowed6";
     public const string SpoofCounter = "spoofed";
     public const string UnknownCounter = "unknown_interface";
     public const string InvalidCounter = "invalid";

@@ -12,7 +12,7 @@ public static class NftRenderer
     /// The complete ruleset: our tables created if missing, deleted, and defined again with these sandboxes.
     /// Touches no other table.
     /// </summary>
-    public static string RenderRuleset(BasePlan basePlan, IReadOnlyCollection<SandboxPlan> sandboxes)
+    public static string RenderRuleset(BasePlan basePlan, IReadOnlyCollection<SandboxPlan> sandboxes, IEnumerable<NftElement>? forwards = null)
     {
         var network = basePlan.Network;
         var table = network.Table;
@@ -22,7 +22,7 @@ public static class NftRenderer
         w.Line($"table arp {table}").Line($"delete table arp {table}");
 
         // Elements of shared sets are written inline; those of maps last, after the chains they name exist.
-        var shared = sandboxes.SelectMany(s => s.Elements).ToLookup(e => (e.Family, e.Set), e => e.Value);
+        var shared = sandboxes.SelectMany(s => s.Elements).Concat(forwards ?? []).Distinct().ToLookup(e => (e.Family, e.Set), e => e.Value);
         w.Line($"table inet {table} {{");
         foreach (var counter in basePlan.Counters)
         {
@@ -140,6 +140,19 @@ public static class NftRenderer
 
     // Commands, not a table block: libnftables fetches every chain of the table before a transaction that declares
     // chains in a block, but not before "add chain" and "add rule" commands (2 ms of each change at 1,000 sandboxes).
+    /// <summary>One transaction that removes and adds elements of shared sets and maps (forwards, for instance).</summary>
+    public static string RenderElements(NetworkConfig network, IEnumerable<NftElement> remove, IEnumerable<NftElement> add)
+    {
+        var w = new NftWriter();
+        WriteElementRemovals(w, network, remove);
+        foreach (var group in add.GroupBy(e => (e.Family, e.Set)))
+        {
+            w.Elements("add", group.Key.Family, network.Table, group.Key.Set, group.Select(e => e.Value));
+        }
+
+        return w.ToString();
+    }
+
     private static void WriteDefinitions(NftWriter w, NetworkConfig network, IEnumerable<NftSet> sets, IEnumerable<NftChain> chains)
     {
         foreach (var set in sets)

@@ -17,6 +17,33 @@ public class PolicyCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("daemon")]
+    [InlineData("demo")]
+    [InlineData("create")]
+    [InlineData("ls")]
+    [InlineData("inspect")]
+    [InlineData("rm")]
+    [InlineData("exec")]
+    [InlineData("logs")]
+    [InlineData("forward")]
+    [InlineData("forward ls")]
+    [InlineData("forward rm")]
+    [InlineData("dns query")]
+    [InlineData("policy")]
+    [InlineData("policy validate")]
+    [InlineData("policy compile")]
+    [InlineData("policy explain")]
+    [InlineData("policy set")]
+    [InlineData("policy show")]
+    public void Every_help_page_renders(string command)
+    {
+        var r = CliRunner.Run([.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--help"]);
+        Assert.True(r.ExitCode == 0, $"{command} --help: {r.ExitCode} {r.Stderr}");
+        Assert.Contains("USAGE", r.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_accepts_the_seed()
     {

@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using ArcBox.Daemon.Datapath;
+using ArcBox.Netfilter.Forwarding;
+using ArcBox.Netfilter.Plan;
+using ArcBox.Policy.Model;
+using ArcBox.Policy.Parsing;
+
+namespace ArcBox.Daemon.Sandboxes;
+
+public sealed partial class SandboxManager
+{
+    private ImmutableList<PortForward> forwards = [];
+
+    public IReadOnlyList<PortForward> Forwards() => forwards;
+
+    public Task<PortForward> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default) =>
+        Exclusive(() => AddForward(request), cancellationToken);
+
+    public Task<PortForward> RemoveForwardAsync(string host, int port, string? protocol, CancellationToken cancellationToken = default) =>
+        Exclusive(() => RemoveForward(ParseHost(host), port, ParseProtocol(protocol)), cancellationToken);
+
+    private PortForward AddForward(ForwardRequest request)
+    {
+        var host = ParseHost(request.Host ?? "localhost");
+        var protocol = ParseProtocol(request.Protocol);
+        CheckPort(request.HostPort, "host port");
+        CheckPort(request.SandboxPort, "sandbox port");
+        var target = Get(request.Sandbox ?? "");
+        var forward = new PortForward(host, request.HostPort, protocol, target.Name, request.SandboxPort);
+        if (forward.IsIPv6 && !network.DualStack)
+        {
+            throw new RequestException(ErrorCode.Invalid, $"{forward.Key}: the network is IPv4-only; forward on an IPv4 address");
+        }
+
+        var clash = forwards.FirstOrDefault(f => f.HostPort == forward.HostPort && f.Protocol == forward.Protocol && f.IsIPv6 == forward.IsIPv6
+            && (f.HostAddress.Equals(forward.HostAddress) || f.IsAnyAddress || forward.IsAnyAddress));
+        if (clash is not null)
+        {
+            throw new RequestException(ErrorCode.Conflict, $"{forward.Key} is already forwarded ({clash})");
+        }
+
+        CheckPortFree(forward);
+        var elements = ForwardCompiler.Elements(network, forward, Identity(target));
+        try
+        {
+            firewall.Elements([], elements);
+        }
+        catch (ArcBox.Netfilter.NftablesException ex)
+        {
+            throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}");
+        }
+
+        store.PutForward(forward);
+        forwards = forwards.Add(forward);
+        Hosting.Log.Forwarded(log, forward.ToString());
+        return forward;
+    }
+
+    private PortForward RemoveForward(IPAddress host, int port, Protocol protocol)
+    {
+        var forward = forwards.FirstOrDefault(f => f.HostAddress.Equals(host) && f.HostPort == port && f.Protocol == protocol)
+            ?? throw new RequestException(ErrorCode.NotFound, $"no forward on {new PortForward(host, port, protocol, "", 0).Key}");
+        Unforward(forward);
+        return forward;
+    }
+
+    /// <summary>Takes a forward out of the kernel and the state; its permission stays while another forward needs it.</summary>
+    private void Unforward(PortForward forward)
+    {
+        var remaining = forwards.Remove(forward);
+        var elements = ElementsOf(forward);
+        var stillNeeded = remaining.SelectMany(ElementsOf);
+        firewall.Elements(ForwardCompiler.Unshared(elements, stillNeeded), []);
+        store.DeleteForward(forward);
+        forwards = remaining;
+        Hosting.Log.Unforwarded(log, forward.ToString());
+    }
+
+    /// <summary>Every forward's elements, for the start-up ruleset.</summary>
+    private List<NftElement> ForwardElements() => [.. forwards.SelectMany(ElementsOf)];
+
+    private IReadOnlyList<NftElement> ElementsOf(PortForward f) =>
+        records.TryGetValue(f.Sandbox, out var r) ? ForwardCompiler.Elements(network, f, Identity(r)) : [];
+
+    private static IPAddress ParseHost(string host)
+    {
+        switch (host)
+        {
+            case "localhost":
+                return IPAddress.Loopback;
+            case "::1" or "[::1]":
+                // The kernel cannot route ::1 off the host, so there is no DNAT for it; a userspace relay would be
+                // the only way, and forwarded traffic never passes through our process.
+                throw new RequestException(ErrorCode.Invalid, "IPv6 loopback forwards are not possible in the kernel (::1 never leaves the host): use 127.0.0.1 (localhost) or [::]");
+        }
+
+        var text = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        if (!Addresses.TryParseAddress(text, out var address, out var error))
+        {
+            throw new RequestException(ErrorCode.Invalid, $"host: {error}");
+        }
+
+        return address;
+    }
+
+    private static Protocol ParseProtocol(string? protocol) => protocol switch
+    {
+        null or "" or "tcp" => Protocol.Tcp,
+        "udp" => Protocol.Udp,
+        _ => throw new RequestException(ErrorCode.Invalid, $"protocol must be tcp or udp, not '{protocol}'"),
+    };
+
+    private static void CheckPort(int port, string what)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new RequestException(ErrorCode.Invalid, $"{what} {port} is outside 1-65535");
+        }
+    }
+
+    /// <summary>A host process that listens on the port would never see its clients again: refuse instead.</summary>
+    private void CheckPortFree(PortForward f)
+    {
+        if (!f.IsAnyAddress && !IPAddress.IsLoopback(f.HostAddress) && !HostNetwork.Addresses(host).Contains(f.HostAddress))
+        {
+            throw new RequestException(ErrorCode.Invalid, $"{f.HostAddress} is not an address of this host");
+        }
+
+        using var probe = new Socket(f.HostAddress.AddressFamily, f.Protocol == Protocol.Udp ? SocketType.Dgram : SocketType.Stream, f.Protocol == Protocol.Udp ? ProtocolType.Udp : ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(f.HostAddress, f.HostPort));
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new RequestException(ErrorCode.Conflict, $"{f.Key} is in use by a process on the host");
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new RequestException(ErrorCode.Invalid, $"{f.HostAddress} is not an address of this host");
+        }
+    }
+}
