@@ -71,8 +71,8 @@ public static class ApiEndpoints
         api.MapPost("/forwards", async (HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
             var body = await Body<ForwardRequest>(request, ct);
-            var forward = await manager.AddForwardAsync(body, ct);
-            return Results.Json(ForwardView.From(forward), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+            var added = await manager.AddForwardAsync(body, ct);
+            return Results.Json(added.Select(ForwardView.From), ApiJson.Options, statusCode: StatusCodes.Status201Created);
         }));
         api.MapDelete("/forwards", async (string? host, int? port, string? protocol, CancellationToken ct) => await HandleAsync(async () =>
         {
@@ -81,8 +81,8 @@ public static class ApiEndpoints
                 throw new RequestException(ErrorCode.Invalid, "give ?host=ADDR&port=PORT (and &protocol=udp for a UDP forward)");
             }
 
-            var forward = await manager.RemoveForwardAsync(host, port.Value, protocol, ct);
-            return Results.Json(ForwardView.From(forward), ApiJson.Options);
+            var removed = await manager.RemoveForwardAsync(host, port.Value, protocol, ct);
+            return Results.Json(removed.Select(ForwardView.From), ApiJson.Options);
         }));
     }
 

@@ -12,14 +12,56 @@ namespace ArcBox.Daemon.Sandboxes;
 public sealed partial class SandboxManager
 {
     private ImmutableList<PortForward> forwards = [];
+    private readonly Dictionary<PortForward, LoopbackRelay> relays = [];
 
     public IReadOnlyList<PortForward> Forwards() => forwards;
 
-    public Task<PortForward> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default) =>
-        Exclusive(() => AddForward(request), cancellationToken);
+    /// <summary>Adds a forward; "localhost" means both 127.0.0.1 (in the kernel) and, for TCP, [::1] (relayed).</summary>
+    public Task<IReadOnlyList<PortForward>> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default) =>
+        Exclusive<IReadOnlyList<PortForward>>(
+            () =>
+            {
+                if (request.Host is not (null or "localhost"))
+                {
+                    return [AddForward(request)];
+                }
 
-    public Task<PortForward> RemoveForwardAsync(string host, int port, string? protocol, CancellationToken cancellationToken = default) =>
-        Exclusive(() => RemoveForward(ParseHost(host), port, ParseProtocol(protocol)), cancellationToken);
+                var v4 = AddForward(request with { Host = "127.0.0.1" });
+                if (ParseProtocol(request.Protocol) == Protocol.Udp)
+                {
+                    return [v4];
+                }
+
+                try
+                {
+                    return [v4, AddForward(request with { Host = "::1" })];
+                }
+                catch (RequestException)
+                {
+                    Unforward(v4);
+                    throw;
+                }
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<PortForward>> RemoveForwardAsync(string host, int port, string? protocol, CancellationToken cancellationToken = default) =>
+        Exclusive<IReadOnlyList<PortForward>>(
+            () =>
+            {
+                if (host != "localhost")
+                {
+                    return [RemoveForward(ParseHost(host), port, ParseProtocol(protocol))];
+                }
+
+                var removed = new List<PortForward> { RemoveForward(IPAddress.Loopback, port, ParseProtocol(protocol)) };
+                if (forwards.Any(f => f.HostAddress.Equals(IPAddress.IPv6Loopback) && f.HostPort == port && f.Protocol == ParseProtocol(protocol)))
+                {
+                    removed.Add(RemoveForward(IPAddress.IPv6Loopback, port, ParseProtocol(protocol)));
+                }
+
+                return removed;
+            },
+            cancellationToken);
 
     private PortForward AddForward(ForwardRequest request)
     {
@@ -29,7 +71,13 @@ public sealed partial class SandboxManager
         CheckPort(request.SandboxPort, "sandbox port");
         var target = Get(request.Sandbox ?? "");
         var forward = new PortForward(host, request.HostPort, protocol, target.Name, request.SandboxPort);
-        if (forward.IsIPv6 && !network.DualStack)
+        var relayed = forward.HostAddress.Equals(IPAddress.IPv6Loopback);
+        if (relayed && protocol == Protocol.Udp)
+        {
+            throw new RequestException(ErrorCode.Invalid, "[::1] forwards are TCP only: IPv6 loopback cannot be translated in the kernel, and the daemon relays only TCP; use 127.0.0.1 for UDP");
+        }
+
+        if (forward.IsIPv6 && !relayed && !network.DualStack)
         {
             throw new RequestException(ErrorCode.Invalid, $"{forward.Key}: the network is IPv4-only; forward on an IPv4 address");
         }
@@ -42,7 +90,7 @@ public sealed partial class SandboxManager
         }
 
         CheckPortFree(forward);
-        var elements = ForwardCompiler.Elements(network, forward, Identity(target));
+        var elements = ElementsOf(forward, Identity(target));
         try
         {
             firewall.Elements([], elements);
@@ -50,6 +98,11 @@ public sealed partial class SandboxManager
         catch (ArcBox.Netfilter.NftablesException ex)
         {
             throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}");
+        }
+
+        if (relayed)
+        {
+            StartRelay(forward, target);
         }
 
         store.PutForward(forward);
@@ -73,6 +126,11 @@ public sealed partial class SandboxManager
         var elements = ElementsOf(forward);
         var stillNeeded = remaining.SelectMany(ElementsOf);
         firewall.Elements(ForwardCompiler.Unshared(elements, stillNeeded), []);
+        if (relays.Remove(forward, out var relay))
+        {
+            relay.Dispose();
+        }
+
         store.DeleteForward(forward);
         forwards = remaining;
         Hosting.Log.Unforwarded(log, forward.ToString());
@@ -82,7 +140,41 @@ public sealed partial class SandboxManager
     private List<NftElement> ForwardElements() => [.. forwards.SelectMany(ElementsOf)];
 
     private IReadOnlyList<NftElement> ElementsOf(PortForward f) =>
-        records.TryGetValue(f.Sandbox, out var r) ? ForwardCompiler.Elements(network, f, Identity(r)) : [];
+        records.TryGetValue(f.Sandbox, out var r) ? ElementsOf(f, Identity(r)) : [];
+
+    /// <summary>A relayed [::1] forward needs only the permission for its IPv4 target; the kernel translates the rest.</summary>
+    private IReadOnlyList<NftElement> ElementsOf(PortForward f, ArcBox.Netfilter.SandboxIdentity target) =>
+        f.HostAddress.Equals(IPAddress.IPv6Loopback)
+            ? [new NftElement("inet", ObjectNames.ForwardAllowed4, $"{target.Ipv4} . {f.Protocol4} . {f.SandboxPort}")]
+            : ForwardCompiler.Elements(network, f, target);
+
+    private void StartRelay(PortForward f, ArcBox.Daemon.State.SandboxRecord target)
+    {
+        try
+        {
+            relays[f] = new LoopbackRelay(f.HostPort, new IPEndPoint(target.Ipv4, f.SandboxPort));
+        }
+        catch (SocketException ex)
+        {
+            throw new RequestException(ErrorCode.Conflict, $"{f.Key}: cannot listen: {ex.Message}");
+        }
+    }
+
+    /// <summary>At start: the relays of stored [::1] forwards.</summary>
+    private void StartRelays()
+    {
+        foreach (var f in forwards.Where(f => f.HostAddress.Equals(IPAddress.IPv6Loopback)))
+        {
+            try
+            {
+                StartRelay(f, records[f.Sandbox]);
+            }
+            catch (RequestException ex)
+            {
+                Hosting.Log.ReconcileProblem(log, ex.Message);
+            }
+        }
+    }
 
     private static IPAddress ParseHost(string host)
     {
@@ -90,10 +182,6 @@ public sealed partial class SandboxManager
         {
             case "localhost":
                 return IPAddress.Loopback;
-            case "::1" or "[::1]":
-                // The kernel cannot route ::1 off the host, so there is no DNAT for it; a userspace relay would be
-                // the only way, and forwarded traffic never passes through our process.
-                throw new RequestException(ErrorCode.Invalid, "IPv6 loopback forwards are not possible in the kernel (::1 never leaves the host): use 127.0.0.1 (localhost) or [::]");
         }
 
         var text = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;

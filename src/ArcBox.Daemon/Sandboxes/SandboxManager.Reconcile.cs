@@ -54,6 +54,7 @@ public sealed partial class SandboxManager
         records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
         forwards = [.. store.Forwards().Where(f => records.ContainsKey(f.Sandbox))];
         firewall.LoadAll(plans, ForwardElements());
+        StartRelays();
 
         var orphans = RemoveOrphans(live);
         var rewired = 0;

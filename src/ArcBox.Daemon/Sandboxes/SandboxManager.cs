@@ -99,6 +99,11 @@ public sealed partial class SandboxManager : IDisposable
     public void Dispose()
     {
         resolver?.Dispose();
+        foreach (var relay in relays.Values)
+        {
+            relay.Dispose();
+        }
+
         forgetting.Wait(TimeSpan.FromSeconds(5));
         firewall.Dispose();
         conntrack.Dispose();

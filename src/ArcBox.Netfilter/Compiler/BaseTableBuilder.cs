@@ -11,6 +11,9 @@ namespace ArcBox.Netfilter.Compiler;
 /// </summary>
 public static class BaseTableBuilder
 {
+    /// <summary>The mark of the daemon's relayed connections (ArcBox.Daemon's LoopbackRelay.Mark, "ABXF").</summary>
+    public const string RelayMark = "0x41425846";
+
     private static readonly string[] NdFromSandbox = ["nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-solicit", "mld-listener-report", "mld2-listener-report"];
 
     public static BasePlan Build(NetworkConfig network)
@@ -180,10 +183,14 @@ public static class BaseTableBuilder
         return new BasePlan(network, sets.ToImmutable(), [SpoofCounter, UnknownCounter, InvalidCounter], chains.ToImmutable(), arpSets, arpChains);
     }
 
-    /// <summary>What arrives through a forward passes to that one port; the sandbox's inbound policy decides the rest.</summary>
+    /// <summary>
+    /// What arrives through a forward passes to that one port; the sandbox's inbound policy decides the rest. A
+    /// forward is either a translation (ct status dnat) or the daemon's relay for [::1] clients (its packet mark).
+    /// </summary>
     private static IEnumerable<string> ForwardAllowed(bool dual)
     {
         yield return $"ct status dnat ip daddr . meta l4proto . th dport @{ForwardAllowed4} accept";
+        yield return $"meta mark {RelayMark} ip daddr . meta l4proto . th dport @{ForwardAllowed4} accept";
         if (dual)
         {
             yield return $"ct status dnat ip6 daddr . meta l4proto . th dport @{ForwardAllowed6} accept";

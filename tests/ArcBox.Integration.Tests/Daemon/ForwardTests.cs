@@ -19,8 +19,11 @@ public class ForwardTests
         Assert.Equal(0, net.Arcbox("forward", "localhost:8081", "=>", "vm:3002").ExitCode);
 
         var host = TestNetwork.NetnsPath(net.Host);
-        var fromHost = net.Probe(host, ["tcp:127.0.0.1:8080", "tcp:127.0.0.1:8081", "tcp:10.0.0.2:3000", "tcp:10.0.0.2:3001"], 700);
+        var fromHost = net.Probe(host, ["tcp:127.0.0.1:8080", "tcp:[::1]:8080", "tcp:127.0.0.1:8081", "tcp:10.0.0.2:3000", "tcp:10.0.0.2:3001"], 700);
         Assert.StartsWith("open arcbox_3000_10.0.0.1", fromHost["tcp:127.0.0.1:8080"], StringComparison.Ordinal);
+
+        // localhost covers IPv6 loopback too, through the daemon's relay (the kernel cannot translate ::1).
+        Assert.StartsWith("open arcbox_3000_10.0.0.1", fromHost["tcp:[::1]:8080"], StringComparison.Ordinal);
 
         // A forward to a port nobody listens on is a closed port (reset), not a hang.
         Assert.Equal("closed refused", fromHost["tcp:127.0.0.1:8081"]);
@@ -33,9 +36,10 @@ public class ForwardTests
         Assert.False(net.Reaches(TestNetwork.NetnsPath(net.Internet), $"tcp:{TestNetwork.HostUplink}:8080", 700));
 
         var list = JsonDocument.Parse(net.Arcbox("forward", "ls", "--json").EnsureSuccess("ls").Stdout).RootElement;
-        Assert.Equal(2, list.GetArrayLength());
+        Assert.Equal(4, list.GetArrayLength());
         Assert.Equal(0, net.Arcbox("forward", "rm", "localhost:8080").ExitCode);
         Assert.False(net.Reaches(host, "tcp:127.0.0.1:8080", 700));
+        Assert.False(net.Reaches(host, "tcp:[::1]:8080", 700));
     }
 
     [Fact]
@@ -102,7 +106,7 @@ public class ForwardTests
             (["forward", "localhost:8080", "vm:3000"], 1, "already forwarded"),
             (["forward", "0.0.0.0:9000", "vm:3000"], 1, "in use by a process on the host"),
             (["forward", "localhost:8090", "nobody:3000"], 1, "no sandbox named 'nobody'"),
-            (["forward", "[::1]:8090", "vm:3000"], 1, "IPv6 loopback"),
+            (["forward", "[::1]:8090", "vm:3000", "--udp"], 1, "TCP only"),
             (["forward", "[::]:8090", "vm:3000"], 1, "IPv4-only"),
             (["forward", "203.0.113.99:8090", "vm:3000"], 1, "not an address of this host"),
             (["forward", "localhost:80x", "vm:3000"], 2, "port must be a number"),

@@ -29,7 +29,10 @@ public sealed class ForwardCommand : AsyncCommand<ForwardCommand.Settings>
         }
         else
         {
-            Console.Out.WriteLine($"forwarding {result.GetProperty("spec").GetString()}");
+            foreach (var f in result.EnumerateArray())
+            {
+                Console.Out.WriteLine($"forwarding {f.GetProperty("spec").GetString()}");
+            }
         }
 
         return ExitCodes.Success;

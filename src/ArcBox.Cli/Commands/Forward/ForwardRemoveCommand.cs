@@ -27,7 +27,10 @@ public sealed class ForwardRemoveCommand : AsyncCommand<ForwardRemoveCommand.Set
         }
         else
         {
-            Console.Out.WriteLine($"removed forward {result.GetProperty("spec").GetString()}");
+            foreach (var f in result.EnumerateArray())
+            {
+                Console.Out.WriteLine($"removed forward {f.GetProperty("spec").GetString()}");
+            }
         }
 
         return ExitCodes.Success;
