@@ -256,12 +256,12 @@ public sealed class TestNetwork : IDisposable
     {
         foreach (var p in background)
         {
-            Kill(p);
+            ChildProcess.KillTree(p);
         }
 
         if (daemon is not null)
         {
-            Kill(daemon);
+            ChildProcess.KillTree(daemon);
         }
 
         if (System.IO.Directory.Exists("/run/netns"))
@@ -284,23 +284,6 @@ public sealed class TestNetwork : IDisposable
         }
     }
 
-    private static void Kill(Process p)
-    {
-        try
-        {
-            if (!p.HasExited)
-            {
-                p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        p.Dispose();
-    }
 
     private static Process Start(string file, IEnumerable<string> args, bool redirect)
     {

@@ -147,20 +147,7 @@ internal sealed class DemoWorld : IDisposable
     {
         foreach (var p in processes)
         {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(5000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            p.Dispose();
+            ChildProcess.KillTree(p);
         }
 
         if (System.IO.Directory.Exists(NetworkNamespace.NamedDirectory))
