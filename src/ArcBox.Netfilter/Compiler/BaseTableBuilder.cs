@@ -27,6 +27,11 @@ public static class BaseTableBuilder
         sets.Add(new NftSet(NonPublic4, "type ipv4_addr", "interval", [.. AddressRanges.NonPublic4.Select(n => n.ToString())]));
         sets.Add(new NftSet(Known, "type ifname", null, []));
         sets.Add(new NftSet(Source4, "type ifname . ether_addr . ipv4_addr", null, []));
+
+        // TAP sandboxes get DHCP from the daemon: their link . MAC (the only client served), and their link.
+        sets.Add(new NftSet(DhcpClients, "type ifname . ether_addr", null, []));
+        sets.Add(new NftSet(DhcpLinks, "type ifname", null, []));
+        sets.Add(new NftSet(DhcpRate, "type ifname", "dynamic,timeout; timeout 1m; size 65535", []));
         if (dual)
         {
             sets.Add(new NftSet(Net6, "type ipv6_addr", "interval", [network.Subnet6!.Value.ToString()]));
@@ -61,6 +66,8 @@ public static class BaseTableBuilder
         chains.Add(Chain("prerouting_raw", "type filter hook prerouting priority raw; policy accept;", $"iifname {ours} jump sandbox_guard"));
         var guard = new List<string>
         {
+            // A DHCP client has no address yet: its DISCOVER and REQUEST come from 0.0.0.0 to the broadcast address.
+            $"ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 iifname . ether saddr @{DhcpClients} accept",
             $"meta nfproto ipv4 iifname . ether saddr . ip saddr != @{Source4} counter name \"{SpoofCounter}\" drop",
             // Sandbox links route loopback (route_localnet, for localhost forwards): no sandbox may address it.
             $"ip daddr 127.0.0.0/8 counter name \"{SpoofCounter}\" drop",
@@ -158,12 +165,16 @@ public static class BaseTableBuilder
             toHost.Add($"icmpv6 type {{ {string.Join(", ", NdFromSandbox)} }} accept");
         }
 
+        // DHCP to the daemon, from a TAP sandbox's own MAC only, and at most 20 packets a second per link (a guest
+        // needs a handful per boot and renewal): a flood costs the kernel, never the daemon.
+        toHost.Add($"udp sport 68 udp dport 67 iifname . ether saddr @{DhcpClients} update @{DhcpRate} {{ iifname limit rate 20/second burst 40 packets }} accept");
         toHost.AddRange([$"iifname vmap @{HostDispatch}", $"counter name \"{UnknownCounter}\" drop"]);
         chains.Add(Chain("to_host", null, [.. toHost]));
 
         // The host itself to a sandbox: replies, neighbour discovery, and what 'from: host' rules open.
         chains.Add(Chain("output_filter", "type filter hook output priority filter; policy accept;", $"oifname {ours} jump from_host"));
-        var fromHost = new List<string> { "ct state established,related accept" };
+        // A DHCP answer to a client without an address goes to the broadcast address, which conntrack cannot pair.
+        var fromHost = new List<string> { "ct state established,related accept", $"udp sport 67 udp dport 68 oifname @{DhcpLinks} accept" };
         if (dual)
         {
             fromHost.Add("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept");

@@ -107,6 +107,12 @@ public static partial class SandboxCompiler
             elements.Add(new NftElement("inet", NdTarget6, $"{ifname} . 0x{hex}"));
         }
 
+        if (identity.Dhcp)
+        {
+            elements.Add(new NftElement("inet", DhcpClients, $"{ifname} . {identity.Mac}"));
+            elements.Add(new NftElement("inet", DhcpLinks, ifname));
+        }
+
         elements.Add(new NftElement("arp", ArpOk, $"{ifname} . {identity.Ipv4} . {identity.Mac}"));
         return new SandboxPlan(identity, policy, c.Sets.ToImmutable(), chains.ToImmutable(), elements.ToImmutable());
     }

@@ -17,6 +17,10 @@ public static class ObjectNames
     /// <summary>Link . MAC . IPv4 source address of every sandbox: one lookup for anti-spoofing.</summary>
     public const string Source4 = "source4";
     public const string Addr6 = "addr6";
+    public const string DhcpClients = "dhcp_clients";
+    public const string DhcpLinks = "dhcp_links";
+    /// <summary>Per-link rate limit of DHCP requests (a dynamic set).</summary>
+    public const string DhcpRate = "dhcp_rate";
     public const string NdTarget6 = "nd_target6";
     public const string Mac = "mac";
     public const string ArpOk = "arp_ok";
