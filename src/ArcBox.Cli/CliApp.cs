@@ -5,6 +5,7 @@ using ArcBox.Cli.Commands.Forward;
 using ArcBox.Cli.Commands.Policy;
 using ArcBox.Cli.Commands.Sandboxes;
 using ArcBox.Cli.Commands.Tools;
+using ArcBox.Cli.Commands.Vm;
 using ArcBox.Cli.Infrastructure;
 using Spectre.Console.Cli;
 
@@ -77,6 +78,18 @@ public static class CliApp
             forward.SetDefaultCommand<ForwardCommand>();
             forward.AddCommand<ForwardListCommand>("ls");
             forward.AddCommand<ForwardRemoveCommand>("rm");
+        });
+        config.AddBranch("vm", vm =>
+        {
+            vm.SetDescription("Run QEMU microVMs on tap sandboxes");
+            vm.AddCommand<VmRunCommand>("run")
+                .WithExample("vm", "run", "vm1", "--kernel", "vmlinuz", "--initrd", "initrd.img", "--policy", "examples/seed.yaml")
+                .WithExample("vm", "run", "vm1", "--kernel", "vmlinuz", "--initrd", "initrd.img", "--append", "ip=dhcp", "--detach");
+            vm.AddCommand<VmStopCommand>("stop");
+            vm.AddCommand<VmRemoveCommand>("rm");
+            vm.AddCommand<VmListCommand>("ls");
+            vm.AddCommand<VmLogsCommand>("logs")
+                .WithExample("vm", "logs", "vm1", "--follow");
         });
         config.AddCommand<ExecCommand>("exec")
             .WithExample("exec", "web", "--", "curl", "http://203.0.113.10/");

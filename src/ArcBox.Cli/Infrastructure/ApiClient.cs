@@ -48,9 +48,44 @@ public sealed class ApiClient : IDisposable
         return await response.Content.ReadAsStringAsync(ct);
     }
 
+    /// <summary>A GET whose 404 means "there is none": null then.</summary>
+    public async Task<JsonElement?> GetOrNullAsync(string path, CancellationToken ct = default)
+    {
+        using var response = await Send(HttpMethod.Get, path, null, notFoundIsNull: true, ct);
+        if (response is null)
+        {
+            return null;
+        }
+
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone();
+    }
+
+    /// <summary>A GET of raw bytes, with the response headers.</summary>
+    public async Task<(byte[] Body, System.Net.Http.Headers.HttpResponseHeaders Headers)> GetBytesAsync(string path, CancellationToken ct = default)
+    {
+        using var response = await Send(HttpMethod.Get, path, null, ct);
+        return (await response.Content.ReadAsByteArrayAsync(ct), response.Headers);
+    }
+
     public void Dispose() => http.Dispose();
 
-    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, CancellationToken ct)
+    private async Task<HttpResponseMessage> Transport(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException(ExitCodes.Failure, $"cannot reach the arcbox daemon at {socketPath}: {ex.InnerException?.Message ?? ex.Message} (is `arcbox daemon` running? --socket or ARCBOX_SOCKET choose another)");
+        }
+    }
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, CancellationToken ct) =>
+        (await Send(method, path, body, notFoundIsNull: false, ct))!;
+
+    private async Task<HttpResponseMessage?> Send(HttpMethod method, string path, object? body, bool notFoundIsNull, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
@@ -58,19 +93,17 @@ public sealed class ApiClient : IDisposable
             request.Content = JsonContent.Create(body, options: ApiJson.Options);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, ct);
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new CliException(ExitCodes.Failure, $"cannot reach the arcbox daemon at {socketPath}: {ex.InnerException?.Message ?? ex.Message} (is `arcbox daemon` running? --socket or ARCBOX_SOCKET choose another)");
-        }
+        var response = await Transport(request, ct);
 
         if (response.IsSuccessStatusCode)
         {
             return response;
+        }
+
+        if (notFoundIsNull && response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
         }
 
         using (response)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Vms;
 using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
@@ -19,13 +20,13 @@ public static class ApiEndpoints
     {
         var api = app.MapGroup("/v1");
         api.MapGet("/health", () => Results.Json(new { status = "ok", sandboxes = manager.List().Count, network = manager.Network.Subnet4.ToString(), prefix = manager.Network.Prefix }, ApiJson.Options));
-        api.MapGet("/sandboxes", () => Results.Json(manager.List().Select(r => SandboxView.From(r, manager.Network)), ApiJson.Options));
-        api.MapGet("/sandboxes/{name}", (string name) => Handle(() => Results.Json(SandboxView.From(manager.Get(name), manager.Network), ApiJson.Options)));
+        api.MapGet("/sandboxes", () => Results.Json(manager.List().Select(r => SandboxView.From(r, manager)), ApiJson.Options));
+        api.MapGet("/sandboxes/{name}", (string name) => Handle(() => Results.Json(SandboxView.From(manager.Get(name), manager), ApiJson.Options)));
         api.MapPost("/sandboxes", async (HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
             var body = await Body<CreateRequest>(request, ct);
             var record = await manager.CreateAsync(body, ct);
-            return Results.Json(SandboxView.From(record, manager.Network), ApiJson.Options, statusCode: StatusCodes.Status201Created);
+            return Results.Json(SandboxView.From(record, manager), ApiJson.Options, statusCode: StatusCodes.Status201Created);
         }));
         api.MapDelete("/sandboxes/{name}", async (string name, CancellationToken ct) => await HandleAsync(async () =>
         {
@@ -36,11 +37,12 @@ public static class ApiEndpoints
         {
             var body = await Body<PolicyInput>(request, ct);
             var record = await manager.SetPolicyAsync(name, body, ct);
-            return Results.Json(SandboxView.From(record, manager.Network), ApiJson.Options);
+            return Results.Json(SandboxView.From(record, manager), ApiJson.Options);
         }));
         api.MapGet("/sandboxes/{name}/policy", (string name, string? format) =>
             Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
         MapDns(api, manager);
+        MapVms(api, manager);
         MapForwards(api, manager);
         api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
@@ -83,6 +85,39 @@ public static class ApiEndpoints
 
             var removed = await manager.RemoveForwardAsync(host, port.Value, protocol, ct);
             return Results.Json(removed.Select(ForwardView.From), ApiJson.Options);
+        }));
+    }
+
+    private static void MapVms(RouteGroupBuilder api, SandboxManager manager)
+    {
+        api.MapGet("/vms", () => Results.Json(manager.Vms(), ApiJson.Options));
+        api.MapGet("/sandboxes/{name}/vm", (string name) => Handle(() =>
+            Results.Json(manager.VmOf(name) ?? throw new RequestException(ErrorCode.NotFound, $"sandbox '{name}' has never run a VM"), ApiJson.Options)));
+        api.MapPost("/sandboxes/{name}/vm", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            var body = await Body<VmRequest>(request, ct);
+            var status = await manager.StartVmAsync(name, body, ct);
+            return Results.Json(status, ApiJson.Options, statusCode: StatusCodes.Status201Created);
+        }));
+        api.MapGet("/sandboxes/{name}/vm/console", (string name, long? offset, HttpResponse response) => Handle(() =>
+        {
+            var vm = manager.VmOf(name) ?? throw new RequestException(ErrorCode.NotFound, $"sandbox '{name}' has never run a VM");
+            var (bytes, next) = VmConsole.Read(vm.Console, offset ?? 0);
+
+            // The state is read before the bytes: "stopped" with no bytes means the whole console was seen.
+            response.Headers["X-Vm-State"] = vm.State;
+            response.Headers["X-Console-Offset"] = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Bytes(bytes, "application/octet-stream");
+        }));
+        api.MapPost("/sandboxes/{name}/vm/stop", async (string name, double? grace, CancellationToken ct) => await HandleAsync(async () =>
+        {
+            if (grace is < 0 or > 600)
+            {
+                throw new RequestException(ErrorCode.Invalid, $"grace: {grace} s is outside 0-600");
+            }
+
+            var how = await manager.StopVmAsync(name, TimeSpan.FromSeconds(grace ?? 10), ct);
+            return Results.Json(new { sandbox = name, stopped = how is not null, how = how ?? "not running" }, ApiJson.Options);
         }));
     }
 

@@ -1,4 +1,7 @@
+using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
+using ArcBox.Daemon.Vms;
+using ArcBox.Dhcp.Protocol;
 using ArcBox.Netfilter;
 
 namespace ArcBox.Daemon.Api;
@@ -19,9 +22,12 @@ public sealed record SandboxView(
     string Dns,
     string Policy,
     DateTimeOffset CreatedAt,
-    VmmAttachment? Vmm)
+    VmmAttachment? Vmm,
+    VmStatus? Vm)
 {
-    public static SandboxView From(SandboxRecord r, NetworkConfig network) => new(
+    public static SandboxView From(SandboxRecord r, SandboxManager manager) => From(r, manager.Network, r.IsTap ? manager.LeaseOf(r) : null, r.IsTap ? manager.VmOf(r.Name) : null);
+
+    private static SandboxView From(SandboxRecord r, NetworkConfig network, DhcpLease? lease, VmStatus? vm) => new(
         r.Name,
         r.Attach,
         r.Ipv4.ToString(),
@@ -36,5 +42,6 @@ public sealed record SandboxView(
         network.Gateway4.ToString(),
         r.PolicyName,
         r.CreatedAt,
-        r.IsTap ? VmmAttachment.For(r, network) : null);
+        lease is null ? null : VmmAttachment.For(r, lease),
+        vm);
 }

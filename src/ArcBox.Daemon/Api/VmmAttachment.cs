@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 using ArcBox.Daemon.State;
-using ArcBox.Netfilter;
+using ArcBox.Dhcp.Protocol;
 
 namespace ArcBox.Daemon.Api;
 
 /// <summary>What a user pastes to attach their own VMM to a tap sandbox (the guest must use the sandbox's MAC).</summary>
+/// <param name="KernelIp">The guest's address as a kernel argument; DHCP on the TAP gives the same.</param>
 public sealed record VmmAttachment(string Qemu, JsonObject Firecracker, string KernelIp)
 {
-    public static VmmAttachment For(SandboxRecord r, NetworkConfig network) => new(
+    public static VmmAttachment For(SandboxRecord r, DhcpLease lease) => new(
         $"-netdev tap,id=net0,ifname={r.Interface},script=no,downscript=no,vhost=off,vnet_hdr=on -device virtio-net-device,netdev=net0,mac={r.Mac}",
         new JsonObject
         {
@@ -15,11 +16,5 @@ public sealed record VmmAttachment(string Qemu, JsonObject Firecracker, string K
             ["host_dev_name"] = r.Interface,
             ["guest_mac"] = r.Mac,
         },
-        $"ip={r.Ipv4}::{network.Gateway4}:{Mask(network.Subnet4.PrefixLength)}::eth0:off:{network.Gateway4}");
-
-    private static string Mask(int prefix)
-    {
-        var bits = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
-        return $"{bits >> 24}.{(bits >> 16) & 255}.{(bits >> 8) & 255}.{bits & 255}";
-    }
+        lease.KernelIpArgument());
 }

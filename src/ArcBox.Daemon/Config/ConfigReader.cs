@@ -10,7 +10,8 @@ namespace ArcBox.Daemon.Config;
 /// <summary>Reads arcbox.yaml; unknown keys and bad values are reported as file:line:column diagnostics.</summary>
 public sealed class ConfigReader : YamlReader
 {
-    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns"];
+    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns", "dhcp"];
+    private static readonly string[] DhcpKeys = ["enabled", "lease_seconds"];
     private static readonly string[] DnsKeys = ["upstream", "min_ttl", "max_ttl", "queries_per_second", "log_size", "timeout_ms"];
 
     private ConfigReader(string file)
@@ -86,7 +87,37 @@ public sealed class ConfigReader : YamlReader
             config = config with { Dns = ReadDns(d.Value, config.Dns) };
         }
 
+        if (map.TryGetValue("dhcp", out var h) && !YamlLoader.IsNull(h.Value))
+        {
+            config = config with { Dhcp = ReadDhcp(h.Value, config.Dhcp) };
+        }
+
         return HasErrors ? null : config;
+    }
+
+    private ArcBox.Dhcp.Server.DhcpSettings ReadDhcp(YamlNode node, ArcBox.Dhcp.Server.DhcpSettings dhcp)
+    {
+        var map = Mapping(node, "'dhcp'", DhcpKeys);
+        if (map is null)
+        {
+            return dhcp;
+        }
+
+        if (map.TryGetValue("enabled", out var e))
+        {
+            var text = Scalar(e.Value, "'dhcp.enabled'");
+            if (text is "true" or "false")
+            {
+                dhcp = dhcp with { Enabled = text == "true" };
+            }
+            else
+            {
+                Error(e.Value, $"'dhcp.enabled' must be true or false, not '{text}'");
+            }
+        }
+
+        // At least 4 s: a guest renews at half its lease, and a shorter one would be renewing all the time.
+        return dhcp with { LeaseTime = TimeSpan.FromSeconds(Number(map, "dhcp", "lease_seconds", (int)dhcp.LeaseTime.TotalSeconds, 4, 31_536_000)) };
     }
 
     private ArcBox.Dns.Server.DnsSettings ReadDns(YamlNode node, ArcBox.Dns.Server.DnsSettings dns)
@@ -117,11 +148,11 @@ public sealed class ConfigReader : YamlReader
 
         dns = dns with
         {
-            MinTtl = Number(map, "min_ttl", dns.MinTtl, 0, 86_400),
-            MaxTtl = Number(map, "max_ttl", dns.MaxTtl, 1, 604_800),
-            QueriesPerSecond = Number(map, "queries_per_second", dns.QueriesPerSecond, 1, 1_000_000),
-            LogSize = Number(map, "log_size", dns.LogSize, 0, 1_000_000),
-            UpstreamTimeout = TimeSpan.FromMilliseconds(Number(map, "timeout_ms", (int)dns.UpstreamTimeout.TotalMilliseconds, 100, 30_000)),
+            MinTtl = Number(map, "dns", "min_ttl", dns.MinTtl, 0, 86_400),
+            MaxTtl = Number(map, "dns", "max_ttl", dns.MaxTtl, 1, 604_800),
+            QueriesPerSecond = Number(map, "dns", "queries_per_second", dns.QueriesPerSecond, 1, 1_000_000),
+            LogSize = Number(map, "dns", "log_size", dns.LogSize, 0, 1_000_000),
+            UpstreamTimeout = TimeSpan.FromMilliseconds(Number(map, "dns", "timeout_ms", (int)dns.UpstreamTimeout.TotalMilliseconds, 100, 30_000)),
         };
         if (dns.MinTtl > dns.MaxTtl && map.TryGetValue("min_ttl", out var minNode))
         {
@@ -131,17 +162,17 @@ public sealed class ConfigReader : YamlReader
         return dns;
     }
 
-    private int Number(Dictionary<string, Entry> map, string key, int fallback, int min, int max)
+    private int Number(Dictionary<string, Entry> map, string section, string key, int fallback, int min, int max)
     {
         if (!map.TryGetValue(key, out var entry))
         {
             return fallback;
         }
 
-        var text = Scalar(entry.Value, $"'dns.{key}'");
+        var text = Scalar(entry.Value, $"'{section}.{key}'");
         if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            Error(entry.Value, $"'dns.{key}' must be a whole number {min}-{max}, not '{text}'");
+            Error(entry.Value, $"'{section}.{key}' must be a whole number {min}-{max}, not '{text}'");
             return fallback;
         }
 

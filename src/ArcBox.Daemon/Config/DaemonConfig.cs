@@ -1,4 +1,5 @@
 using System.Net;
+using ArcBox.Dhcp.Server;
 using ArcBox.Dns.Server;
 using ArcBox.Netfilter;
 
@@ -13,14 +14,15 @@ public sealed record DaemonConfig(
     string Prefix,
     string StateDirectory,
     string SocketPath,
-    DnsSettings Dns)
+    DnsSettings Dns,
+    DhcpSettings Dhcp)
 {
     public const string DefaultConfigPath = "/etc/arcbox/arcbox.yaml";
     public const string DefaultStateDirectory = "/var/lib/arcbox";
     public const string DefaultSocketPath = "/run/arcbox/arcbox.sock";
 
     public static DaemonConfig Defaults(string stateDirectory, string socketPath) =>
-        new(IPNetwork.Parse("10.0.0.0/24"), null, null, NetworkConfig.DefaultPrefix, stateDirectory, socketPath, DnsSettings.Default);
+        new(IPNetwork.Parse("10.0.0.0/24"), null, null, NetworkConfig.DefaultPrefix, stateDirectory, socketPath, DnsSettings.Default, DhcpSettings.Default);
 
     public NetworkConfig Network(string? uplink) => NetworkConfig.Create(Prefix, Subnet4, Subnet6, uplink);
 

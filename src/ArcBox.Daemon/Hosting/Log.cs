@@ -43,4 +43,16 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping; the kernel keeps enforcing every sandbox")]
     public static partial void Stopping(ILogger log);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "dhcp {Sandbox} on {Interface}: {What}")]
+    public static partial void DhcpEvent(ILogger log, string sandbox, string @interface, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DHCP is off: cannot listen on UDP port 67 ({Problem}); guests must be configured with ip= on their kernel command line")]
+    public static partial void DhcpUnavailable(ILogger log, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox {Name}: VM started (QEMU pid {Pid}, accel {Accel}) {Note}")]
+    public static partial void VmStarted(ILogger log, string name, int pid, string accel, string note);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox {Name}: VM stopped ({How})")]
+    public static partial void VmStopped(ILogger log, string name, string how);
 }

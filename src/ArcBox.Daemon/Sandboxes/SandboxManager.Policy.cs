@@ -52,5 +52,5 @@ public sealed partial class SandboxManager
         return record;
     }
 
-    private static SandboxIdentity Identity(SandboxRecord r) => new(r.Name, r.Interface, r.Ipv4, r.Ipv6, r.Mac);
+    private static SandboxIdentity Identity(SandboxRecord r) => new(r.Name, r.Interface, r.Ipv4, r.Ipv6, r.Mac, Dhcp: r.IsTap);
 }

@@ -89,6 +89,11 @@ public sealed partial class SandboxManager
 
         records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
         policies = parsedPolicies.ToImmutable();
+        foreach (var r in live)
+        {
+            LearnTapLink(r);
+        }
+
         Hosting.Log.Reconciled(log, live.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, rewired, orphans, rolledBack);
     }
 

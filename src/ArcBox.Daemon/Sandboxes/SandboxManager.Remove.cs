@@ -6,8 +6,16 @@ public sealed partial class SandboxManager
 {
     /// <summary>Removes a sandbox: its links first (traffic stops), then its rules, then its record. Goes on past
     /// failures and returns them, so that nothing is left behind silently.</summary>
-    public Task<IReadOnlyList<string>> RemoveAsync(string name, CancellationToken cancellationToken = default) =>
-        Exclusive<IReadOnlyList<string>>(() => Remove(name), cancellationToken);
+    public async Task<IReadOnlyList<string>> RemoveAsync(string name, CancellationToken cancellationToken = default)
+    {
+        // A VM is stopped before taking the change lock (QMP round trips); Remove checks again under it.
+        if (records.TryGetValue(name, out var r) && r.IsTap)
+        {
+            await StopVmAsync(name, TimeSpan.Zero, cancellationToken);
+        }
+
+        return await Exclusive<IReadOnlyList<string>>(() => Remove(name), cancellationToken);
+    }
 
     private List<string> Remove(string name)
     {
@@ -27,6 +35,8 @@ public sealed partial class SandboxManager
             }
         }
 
+        EndVm(record, problems);
+        ForgetTapLink(name);
         problems.AddRange(wiring.Unwire(record));
         try
         {

@@ -61,6 +61,7 @@ public sealed partial class SandboxManager : IDisposable
             HostNetwork.Setup(config, host, log);
             manager.Reconcile();
             manager.StartResolver();
+            manager.StartDhcp();
             return manager;
         }
         catch
@@ -99,6 +100,7 @@ public sealed partial class SandboxManager : IDisposable
     public void Dispose()
     {
         resolver?.Dispose();
+        dhcp?.Dispose();
         foreach (var relay in relays.Values)
         {
             relay.Dispose();

@@ -76,12 +76,15 @@ public class BadInputTests
         try
         {
             var config = Path.Combine(dir, "arcbox.yaml");
-            File.WriteAllText(config, "subnet: 10.0.0.1/24\nprefx: ab\nsubnet6: 10.1.0.0/16\n");
+            File.WriteAllText(config, "subnet: 10.0.0.1/24\nprefx: ab\nsubnet6: 10.1.0.0/16\ndhcp:\n  enabled: maybe\n  lease_seconds: 2\n  leese: 1\n");
             var r = ArcBox.Testing.ProcessRunner.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "daemon", "--config", config, "--state-dir", Path.Combine(dir, "state"), "--socket", Path.Combine(dir, "sock")]);
             Assert.Equal(1, r.ExitCode);
             Assert.Contains($"{config}:1:9: error: 'subnet': invalid CIDR '10.0.0.1/24': host bits are set; did you mean 10.0.0.0/24?", r.Stderr, StringComparison.Ordinal);
             Assert.Contains($"{config}:2:1: error: unknown key 'prefx' in the config; did you mean 'prefix'?", r.Stderr, StringComparison.Ordinal);
             Assert.Contains($"{config}:3:10: error: 'subnet6': 10.1.0.0/16 is not an IPv6 subnet", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:5:12: error: 'dhcp.enabled' must be true or false, not 'maybe'", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:6:18: error: 'dhcp.lease_seconds' must be a whole number 4-31536000, not '2'", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:7:3: error: unknown key 'leese' in 'dhcp'", r.Stderr, StringComparison.Ordinal);
         }
         finally
         {
