@@ -161,6 +161,13 @@ public sealed class TestNetwork : IDisposable
         return long.Parse(System.Text.RegularExpressions.Regex.Match(text, @"packets (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>ARP packets dropped by our arp table's input chain (forged senders and MACs).</summary>
+    public long ArpDrops()
+    {
+        var text = Host.Exec("nft", "list", "chain", "arp", $"arcbox-{Prefix}", "arp_input").EnsureSuccess("list arp_input").Stdout;
+        return long.Parse(System.Text.RegularExpressions.Regex.Match(text, @"packets (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Runs tests/tools/SCRIPT with Debian's python3 inside a namespace.</summary>
     public ProcessResult Python(string namespacePath, string script, params string[] args) =>
         ProcessRunner.Run("nsenter", [$"--net={namespacePath}", "/usr/bin/python3", Path.Combine(RepoPaths.Root, "tests", "tools", script), .. args]);
@@ -254,6 +261,7 @@ public sealed class TestNetwork : IDisposable
 
     public void Dispose()
     {
+        KillVms();
         foreach (var p in background)
         {
             ChildProcess.KillTree(p);
@@ -284,6 +292,34 @@ public sealed class TestNetwork : IDisposable
         }
     }
 
+    /// <summary>QEMU daemonizes, so it is no child of ours: each VM of this network is found by its pidfile and
+    /// killed only when that process's command line names this network's directory.</summary>
+    private void KillVms()
+    {
+        var vms = Path.Combine(StateDirectory, "vms");
+        if (!System.IO.Directory.Exists(vms))
+        {
+            return;
+        }
+
+        foreach (var pidFile in System.IO.Directory.GetFiles(vms, "qemu.pid", SearchOption.AllDirectories))
+        {
+            try
+            {
+                var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Contains(Directory, StringComparison.Ordinal))
+                {
+                    using var qemu = Process.GetProcessById(pid);
+                    qemu.Kill();
+                    qemu.WaitForExit(10_000);
+                }
+            }
+            catch (Exception e) when (e is IOException or FormatException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+            {
+                // Already gone.
+            }
+        }
+    }
 
     private static Process Start(string file, IEnumerable<string> args, bool redirect)
     {
