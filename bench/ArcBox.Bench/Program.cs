@@ -8,12 +8,13 @@ return what switch
     "datapath" => DatapathBench.Run(runs),
     "dns" => DnsBench.Run(runs),
     "forward" => ForwardBench.Run(runs),
+    "vm" => VmBench.Run(runs),
     "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS]");
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS] | vm [RUNS]");
     return 2;
 }

@@ -1,6 +1,4 @@
-using ArcBox.Testing;
-
-namespace ArcBox.Integration.Tests.Vm;
+namespace ArcBox.Testing;
 
 /// <summary>
 /// The guest the VM tests boot, built once per run by tests/vm/build-image.sh into .build/vm-image (cached by the
