@@ -2,8 +2,8 @@ using ArcBox.Testing;
 
 namespace ArcBox.Integration.Tests.Vm;
 
-/// <summary>A real guest on a tap sandbox is policed by the host kernel exactly as a netns sandbox is, and a policy
-/// change reaches it without a reboot.</summary>
+/// <summary>A real guest on a tap sandbox is policed by the host kernel exactly as a netns sandbox is, a policy
+/// change reaches it without a reboot, and it outlives the daemon.</summary>
 public class VmPolicyTests
 {
     private const string Web = TestNetwork.WebServer;
@@ -91,7 +91,7 @@ public class VmPolicyTests
     }
 
     [Fact]
-    public void Policy_set_changes_what_a_running_guest_reaches_without_a_reboot()
+    public void Policy_set_changes_what_a_running_guest_reaches_without_a_reboot_across_a_daemon_restart()
     {
         Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
         using var net = new TestNetwork("vmswap");
@@ -108,6 +108,11 @@ public class VmPolicyTests
         guest.WaitFor("ARCBOX-WAIT open", 90);
         net.SetPolicy("vm", "network:\n  outbound:\n    - protocol: tcp\n      port: 80\n");
         guest.WaitFor("ARCBOX-WAIT close", 60);
+
+        // The VM outlives a kill -9 of the daemon, which knows it again after the restart.
+        net.KillDaemon();
+        net.StartDaemon();
+        Assert.Equal("running", net.Get("v1/sandboxes/vm/vm").GetProperty("state").GetString());
         net.SetPolicy("vm", "network:\n  outbound: []\n");
         guest.AssertProbes(guest.WaitDone(60), ("before", false), ("opened", true), ("closed", false));
     }
