@@ -32,4 +32,8 @@ public static class InterfaceNames
 
         return $"{prefix}-{sandbox[..(room - HashLength)]}{suffix}";
     }
+
+    /// <summary>The IFB that shapes a sandbox's upload: its link name with a '.' after the prefix. It never
+    /// matches our "PREFIX-*" rules (it carries no sandbox traffic of its own) and never clashes with a link.</summary>
+    public static string Ifb(string prefix, string link) => $"{prefix}.{link[(prefix.Length + 1)..]}";
 }

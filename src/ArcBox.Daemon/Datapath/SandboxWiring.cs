@@ -63,6 +63,45 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         }
     }
 
+    /// <summary>
+    /// Bandwidth limits in tc on the host side: the sandbox's download (policy ingress) is a token bucket as the
+    /// link's root qdisc; its upload (policy egress) arrives on the link, so everything arriving there is redirected
+    /// into an IFB whose root qdisc is the bucket. Idempotent: a rate change replaces the bucket in place; no limit
+    /// removes the qdiscs and the IFB.
+    /// </summary>
+    public void Shape(SandboxRecord r, ArcBox.Policy.Model.Bandwidth? bandwidth)
+    {
+        var index = host.LinkIndex(r.Interface) ?? throw new KernelException($"get link {r.Interface}", Errno.ENODEV);
+        if (bandwidth?.Ingress is { } download)
+        {
+            host.SetRootShaper(index, r.Interface, (ulong)download.BitsPerSecond);
+        }
+        else
+        {
+            host.DeleteRootQdisc(index, r.Interface);
+        }
+
+        var ifb = InterfaceNames.Ifb(network.Prefix, r.Interface);
+        if (bandwidth?.Egress is { } upload)
+        {
+            var ifbIndex = host.LinkIndex(ifb);
+            if (ifbIndex is null)
+            {
+                host.CreateLink(ifb, "ifb");
+                ifbIndex = host.LinkIndex(ifb)!.Value;
+                host.SetLinkUp(ifbIndex.Value, ifb);
+            }
+
+            host.SetRootShaper(ifbIndex.Value, ifb, (ulong)upload.BitsPerSecond);
+            host.RedirectIngress(index, r.Interface, ifbIndex.Value, ifb);
+        }
+        else
+        {
+            host.DeleteIngress(index, r.Interface);
+            host.DeleteLink(ifb);
+        }
+    }
+
     /// <summary>Whether the host side of the sandbox exists.</summary>
     public bool IsWired(SandboxRecord r) => host.LinkIndex(r.Interface) is not null;
 
@@ -71,6 +110,7 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
     {
         var errors = new List<string>();
         Try(errors, () => host.DeleteLink(r.Interface));
+        Try(errors, () => host.DeleteLink(InterfaceNames.Ifb(network.Prefix, r.Interface)));
         if (r.OwnsNamespace || r.OwnsNamespaceName)
         {
             Try(errors, () => NetworkNamespace.DeleteNamed(Path.GetFileName(r.NetnsPath!)));

@@ -61,6 +61,7 @@ public sealed partial class SandboxManager
             }
 
             wiring.Wire(record);
+            wiring.Shape(record, policy.Bandwidth);
             LearnTapLink(record);
             record = record with { Applied = true };
             store.Put(record);

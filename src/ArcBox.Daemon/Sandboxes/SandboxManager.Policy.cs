@@ -1,3 +1,4 @@
+using ArcBox.Linux;
 using ArcBox.Daemon.State;
 using ArcBox.Netfilter;
 using ArcBox.Netfilter.Compiler;
@@ -32,12 +33,25 @@ public sealed partial class SandboxManager
         var record = Get(name);
         var (policyName, yaml, policy) = input.Resolve();
         var plan = SandboxCompiler.Compile(network, Identity(record), policy);
+        var old = policies[name].Bandwidth;
+        try
+        {
+            // Limits first: they are replaced in place and put back if the rules are refused.
+            wiring.Shape(record, policy.Bandwidth);
+        }
+        catch (KernelException ex)
+        {
+            RestoreShaping(record, old);
+            throw new RequestException(ErrorCode.Failure, $"policy set {name}: the kernel refused the bandwidth limits, nothing changed: {ex.Message}");
+        }
+
         try
         {
             firewall.Replace(plan);
         }
         catch (NftablesException ex)
         {
+            RestoreShaping(record, old);
             throw new RequestException(ErrorCode.Failure, $"policy set {name}: the kernel refused the new rules, nothing changed: {ex.Message}");
         }
 
@@ -50,6 +64,18 @@ public sealed partial class SandboxManager
         RefreshResolver(name);
         Hosting.Log.PolicySet(log, name, policyName);
         return record;
+    }
+
+    private void RestoreShaping(SandboxRecord record, ArcBox.Policy.Model.Bandwidth? bandwidth)
+    {
+        try
+        {
+            wiring.Shape(record, bandwidth);
+        }
+        catch (KernelException ex)
+        {
+            Hosting.Log.ReconcileProblem(log, $"sandbox {record.Name}: cannot restore its bandwidth limits: {ex.Message}");
+        }
     }
 
     private static SandboxIdentity Identity(SandboxRecord r) => new(r.Name, r.Interface, r.Ipv4, r.Ipv6, r.Mac, Dhcp: r.IsTap);

@@ -53,6 +53,7 @@ public sealed partial class SandboxManager
         // Forwards of sandboxes that exist; the rest were left by a crash between the two deletes of an rm.
         records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
         forwards = [.. store.Forwards().Where(f => records.ContainsKey(f.Sandbox))];
+        policies = parsedPolicies.ToImmutable();
         firewall.LoadAll(plans, ForwardElements());
         StartRelays();
 
@@ -88,10 +89,22 @@ public sealed partial class SandboxManager
         }
 
         records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
-        policies = parsedPolicies.ToImmutable();
         foreach (var r in live)
         {
             LearnTapLink(r);
+            if (!wiring.IsWired(r))
+            {
+                continue;
+            }
+
+            try
+            {
+                wiring.Shape(r, policies[r.Name].Bandwidth);
+            }
+            catch (KernelException ex)
+            {
+                Hosting.Log.ReconcileProblem(log, $"sandbox {r.Name}: cannot set its bandwidth limits: {ex.Message}");
+            }
         }
 
         Hosting.Log.Reconciled(log, live.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, rewired, orphans, rolledBack);
@@ -101,7 +114,8 @@ public sealed partial class SandboxManager
     {
         var removed = 0;
         var interfaces = live.Select(r => r.Interface).ToHashSet(StringComparer.Ordinal);
-        foreach (var link in host.Links().Where(l => l.Name.StartsWith(network.Prefix + "-", StringComparison.Ordinal) && !interfaces.Contains(l.Name)))
+        interfaces.UnionWith(live.Where(r => policies.TryGetValue(r.Name, out var p) && p.Bandwidth?.Egress is not null).Select(r => InterfaceNames.Ifb(network.Prefix, r.Interface)));
+        foreach (var link in host.Links().Where(l => (l.Name.StartsWith(network.Prefix + "-", StringComparison.Ordinal) || l.Name.StartsWith(network.Prefix + ".", StringComparison.Ordinal)) && !interfaces.Contains(l.Name)))
         {
             host.DeleteLink(link.Name);
             removed++;

@@ -62,6 +62,18 @@ internal sealed class NetlinkMessage
         return this;
     }
 
+    /// <summary>struct tcmsg { u8 family, u8 pad1, u16 pad2, s32 ifindex, u32 handle, u32 parent, u32 info }.</summary>
+    public NetlinkMessage TcMsg(int index, uint handle, uint parent, uint info = 0)
+    {
+        var s = Reserve(20);
+        s[0] = AF_UNSPEC;
+        BinaryPrimitives.WriteInt32LittleEndian(s[4..], index);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[8..], handle);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[12..], parent);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], info);
+        return this;
+    }
+
     /// <summary>struct nfgenmsg { u8 family, u8 version, be16 res_id } of nfnetlink messages.</summary>
     public NetlinkMessage NfGen(byte family)
     {
