@@ -64,8 +64,13 @@ public static class CliApp
         config.AddCommand<ListCommand>("ls");
         config.AddCommand<InspectCommand>("inspect");
         config.AddCommand<RemoveCommand>("rm");
+        config.AddCommand<StatsCommand>("stats")
+            .WithExample("stats")
+            .WithExample("stats", "web", "--json");
         config.AddCommand<LogsCommand>("logs")
-            .WithExample("logs", "web", "--dns");
+            .WithExample("logs", "web", "--dns")
+            .WithExample("logs", "web", "--denied", "--follow")
+            .WithExample("logs", "--json");
         config.AddBranch("dns", dns =>
         {
             dns.SetDescription("Ask the embedded resolver");

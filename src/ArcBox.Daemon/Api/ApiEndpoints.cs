@@ -43,6 +43,10 @@ public static class ApiEndpoints
             Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
         MapDns(api, manager);
         MapVms(api, manager);
+        api.MapGet("/logs", (string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(null, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
+        api.MapGet("/sandboxes/{name}/logs", (string name, string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(name, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
+        api.MapGet("/stats", () => Results.Json(manager.Stats(), ApiJson.Options));
+        api.MapGet("/sandboxes/{name}/stats", (string name) => Handle(() => Results.Json(manager.Stats(name)[0], ApiJson.Options)));
         MapForwards(api, manager);
         api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>
         {
@@ -87,6 +91,14 @@ public static class ApiEndpoints
             return Results.Json(removed.Select(ForwardView.From), ApiJson.Options);
         }));
     }
+
+    private static DateTimeOffset? After(string? after) =>
+        after is null ? null
+        : DateTimeOffset.TryParse(after, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var t) ? t
+        : throw new RequestException(ErrorCode.Invalid, $"after: '{after}' is not a time (ISO 8601, as the entries' time)");
+
+    private static int Limit(int? limit) =>
+        limit is null ? 1000 : limit is >= 1 and <= 100_000 ? limit.Value : throw new RequestException(ErrorCode.Invalid, $"limit: {limit} is outside 1-100000");
 
     private static void MapVms(RouteGroupBuilder api, SandboxManager manager)
     {

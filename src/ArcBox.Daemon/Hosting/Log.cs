@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "dhcp {Sandbox} on {Interface}: {What}")]
     public static partial void DhcpEvent(ILogger log, string sandbox, string @interface, string what);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "flow log is off: cannot bind NFLOG group {Group} ({Problem}); the kernel still enforces and counts")]
+    public static partial void FlowLogUnavailable(ILogger log, int group, string problem);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "DHCP is off: cannot listen on UDP port 67 ({Problem}); guests must be configured with ip= on their kernel command line")]
     public static partial void DhcpUnavailable(ILogger log, string problem);
 

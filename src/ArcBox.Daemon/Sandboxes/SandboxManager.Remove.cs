@@ -55,6 +55,7 @@ public sealed partial class SandboxManager
         policies = policies.Remove(name);
         RefreshResolver(name);
         resolver?.Log.Forget(name);
+        flowLog?.Forget(name);
         foreach (var problem in problems)
         {
             Hosting.Log.RemoveProblem(log, name, problem);

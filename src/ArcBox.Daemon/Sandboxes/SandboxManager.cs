@@ -62,6 +62,7 @@ public sealed partial class SandboxManager : IDisposable
             manager.Reconcile();
             manager.StartResolver();
             manager.StartDhcp();
+            manager.StartFlowLog();
             return manager;
         }
         catch
@@ -101,6 +102,7 @@ public sealed partial class SandboxManager : IDisposable
     {
         resolver?.Dispose();
         dhcp?.Dispose();
+        flowLog?.Dispose();
         foreach (var relay in relays.Values)
         {
             relay.Dispose();
@@ -108,6 +110,11 @@ public sealed partial class SandboxManager : IDisposable
 
         forgetting.Wait(TimeSpan.FromSeconds(5));
         firewall.Dispose();
+        if (counterReader.IsValueCreated)
+        {
+            counterReader.Value.Dispose();
+        }
+
         conntrack.Dispose();
         host.Dispose();
         store.Dispose();

@@ -75,10 +75,11 @@ internal sealed class NetlinkMessage
     }
 
     /// <summary>struct nfgenmsg { u8 family, u8 version, be16 res_id } of nfnetlink messages.</summary>
-    public NetlinkMessage NfGen(byte family)
+    public NetlinkMessage NfGen(byte family, ushort resourceId = 0)
     {
         var s = Reserve(4);
         s[0] = family;
+        BinaryPrimitives.WriteUInt16BigEndian(s[2..], resourceId);
         return this;
     }
 

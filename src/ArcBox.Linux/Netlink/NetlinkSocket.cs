@@ -129,6 +129,43 @@ internal sealed class NetlinkSocket : IDisposable
 
     public void Dispose() => fd.Dispose();
 
+    /// <summary>Makes receives give up after <paramref name="timeout"/> (SO_RCVTIMEO), so a reader loop can stop.</summary>
+    public unsafe void SetReceiveTimeout(TimeSpan timeout)
+    {
+        var tv = stackalloc long[2];
+        tv[0] = (long)timeout.TotalSeconds;
+        tv[1] = (long)(timeout.TotalMicroseconds % 1_000_000);
+        if (Interop.Sys.SetSockOpt(fd.Fd, 1 /* SOL_SOCKET */, 20 /* SO_RCVTIMEO */, tv, 16) != 0)
+        {
+            throw KernelException.Last("set netlink receive timeout");
+        }
+    }
+
+    /// <summary>
+    /// Receives one datagram of unsolicited messages (events, logged packets) and returns them: type and payload.
+    /// Empty when the receive timeout passed. Null when the kernel dropped messages because we were too slow
+    /// (ENOBUFS): the socket stays usable.
+    /// </summary>
+    public unsafe List<(ushort Type, byte[] Payload)>? ReceiveEvents(string operation)
+    {
+        fixed (byte* p = receive)
+        {
+            var n = Interop.Sys.Recv(fd.Fd, p, (nuint)receive.Length, 0);
+            if (n < 0)
+            {
+                var errno = Errno.Last;
+                if (errno == Errno.EAGAIN || errno == Errno.EINTR)
+                {
+                    return [];
+                }
+
+                return errno == Errno.ENOBUFS ? null : throw new KernelException($"{operation} (netlink receive)", errno);
+            }
+
+            return [.. Messages(receive.AsSpan(0, (int)n)).Select(m => (m.Type, m.Payload))];
+        }
+    }
+
     private unsafe uint Send(NetlinkMessage message, ushort extraFlags)
     {
         var seq = ++sequence;

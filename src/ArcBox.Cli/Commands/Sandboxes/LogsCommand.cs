@@ -5,25 +5,42 @@ using Spectre.Console.Cli;
 
 namespace ArcBox.Cli.Commands.Sandboxes;
 
-[Description("Show a sandbox's recent DNS queries (--dns) with their verdicts")]
+[Description("Show what sandboxes tried: denied connection attempts (and, under `log: all`, allowed ones) with the rule that decided, and DNS queries")]
 public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
 {
-    public sealed class Settings : NameSettings
+    public sealed class Settings : ClientSettings
     {
+        [CommandArgument(0, "[NAME]")]
+        [Description("Sandbox name (default: every sandbox)")]
+        public string? Name { get; init; }
+
         [CommandOption("--dns")]
-        [Description("DNS queries: name, type, verdict, answers and the addresses admitted for domains rules")]
+        [Description("Only DNS queries, in detail: name, type, verdict, answers and the addresses admitted for domains rules")]
         public bool Dns { get; init; }
+
+        [CommandOption("-f|--follow")]
+        [Description("Keep printing new entries until interrupted (with --json: one JSON object per line)")]
+        public bool Follow { get; init; }
+
+        [CommandOption("--denied")]
+        [Description("Only what was denied: dropped flows and refused queries")]
+        public bool Denied { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate() =>
+            Dns && (Name is null || Follow || Denied)
+                ? Spectre.Console.ValidationResult.Error("--dns shows one sandbox's queries: give NAME, without --follow or --denied")
+                : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (!settings.Dns)
         {
-            throw CliException.Usage("give --dns (flow logs are not available yet)");
+            return await Flows(settings);
         }
 
         using var client = settings.Client();
-        var log = await client.SendAsync(HttpMethod.Get, $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/dns-log", ct: cancellationToken);
+        var log = await client.SendAsync(HttpMethod.Get, $"v1/sandboxes/{Uri.EscapeDataString(settings.Name!)}/dns-log", ct: cancellationToken);
         if (settings.Json)
         {
             Json.Write(log);
@@ -49,5 +66,67 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
 
         AnsiConsole.Write(table);
         return ExitCodes.Success;
+    }
+
+    private static async Task<int> Flows(Settings settings)
+    {
+        using var client = settings.Client();
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        var path = settings.Name is null ? "v1/logs" : $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/logs";
+        string? after = null;
+        try
+        {
+            while (true)
+            {
+                var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}";
+                var entries = await client.SendAsync(HttpMethod.Get, query, ct: CancellationToken.None);
+                if (settings.Json && !settings.Follow)
+                {
+                    Json.Write(entries);
+                    return ExitCodes.Success;
+                }
+
+                foreach (var e in entries.EnumerateArray())
+                {
+                    Console.Out.WriteLine(settings.Json ? e.GetRawText() : Line(e));
+                    after = e.GetProperty("time").GetString();
+                }
+
+                if (!settings.Follow)
+                {
+                    return ExitCodes.Success;
+                }
+
+                try
+                {
+                    await Task.Delay(500, interrupt.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return ExitCodes.Success;
+                }
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>12:00:01.123 web out drop default tcp 10.0.0.2:40000 -> 203.0.113.22:22</summary>
+    private static string Line(System.Text.Json.JsonElement e)
+    {
+        string S(string p) => e.TryGetProperty(p, out var v) && v.ValueKind != System.Text.Json.JsonValueKind.Null ? v.ToString() : "";
+        string Endpoint(string address, string port) => S(port).Length > 0 ? (S(address).Contains(':', StringComparison.Ordinal) ? $"[{S(address)}]:{S(port)}" : $"{S(address)}:{S(port)}") : S(address);
+        var time = e.GetProperty("time").GetDateTimeOffset().ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        return S("kind") == "dns"
+            ? $"{time} {S("sandbox")} dns {S("verdict")} {S("name")} {S("type")}{(e.TryGetProperty("answers", out var a) && a.GetArrayLength() > 0 ? " -> " + string.Join(", ", a.EnumerateArray().Select(x => x.GetString())) : "")}"
+            : $"{time} {S("sandbox")} {S("direction")} {S("verdict")} {S("ruleId")} {S("protocol")} {Endpoint("source", "sourcePort")} -> {Endpoint("destination", "destinationPort")}";
     }
 }

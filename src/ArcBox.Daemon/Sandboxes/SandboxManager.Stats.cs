@@ -1,0 +1,43 @@
+using ArcBox.Linux.Nftables;
+using ArcBox.Netfilter.Counters;
+
+namespace ArcBox.Daemon.Sandboxes;
+
+/// <summary>Packets and bytes one sandbox's rules counted, per direction and verdict.</summary>
+public sealed record TrafficTotals(long Packets, long Bytes);
+
+/// <summary>A sandbox's counters: totals per direction and verdict, and every rule's own.</summary>
+public sealed record SandboxStats(string Name, TrafficTotals OutAllowed, TrafficTotals OutDropped, TrafficTotals InAllowed, TrafficTotals InDropped, IReadOnlyList<RuleCounter> Rules);
+
+public sealed partial class SandboxManager
+{
+    private readonly Lazy<NftablesContext> counterReader = new(NftablesContext.Open, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// The kernel's counters, read in one listing of our table (its own libnftables context, so that reads never
+    /// disturb the cache of the context that commits changes). Counters of a sandbox restart at zero when its
+    /// policy is swapped (its rules are new rules).
+    /// </summary>
+    public IReadOnlyList<SandboxStats> Stats(string? name = null)
+    {
+        if (name is not null)
+        {
+            Get(name);
+        }
+
+        var json = counterReader.Value.List($"list table inet {network.Table}", json: true);
+        var rules = RuleCounters.Parse(json, name).ToLookup(c => c.Sandbox, StringComparer.Ordinal);
+        return [.. (name is null ? [.. records.Keys.Order(StringComparer.Ordinal)] : new List<string> { name }).Select(n => Summarize(n, [.. rules[n]]))];
+    }
+
+    private static SandboxStats Summarize(string name, List<RuleCounter> rules)
+    {
+        TrafficTotals Sum(string direction, string verdict)
+        {
+            var matching = rules.Where(r => r.Direction == direction && r.Verdict == verdict).ToList();
+            return new TrafficTotals(matching.Sum(r => r.Packets), matching.Sum(r => r.Bytes));
+        }
+
+        return new SandboxStats(name, Sum("out", "allow"), Sum("out", "drop"), Sum("in", "allow"), Sum("in", "drop"), rules);
+    }
+}
