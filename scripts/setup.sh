@@ -8,7 +8,7 @@ ARCBOX_BUILD="$ARCBOX_ROOT/.build"
 ARCBOX_PACKAGES=(nftables libnftables1 iptables iproute2 kmod procps util-linux)
 
 # Debian packages the tests and benchmarks use besides (traffic tools in throwaway namespaces).
-ARCBOX_TEST_PACKAGES=(iputils-ping iperf3 sockperf tcpdump python3 python3-scapy dnsmasq-base bind9-dnsutils dnsperf socat qemu-system-x86 xz-utils)
+ARCBOX_TEST_PACKAGES=(iputils-ping iperf3 sockperf tcpdump python3 python3-scapy dnsmasq-base bind9-dnsutils dnsperf socat qemu-system-x86 xz-utils tmux)
 
 arcbox_log() { printf 'arcbox: %s\n' "$*" >&2; }
 

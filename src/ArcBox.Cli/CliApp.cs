@@ -67,6 +67,7 @@ public static class CliApp
         config.AddCommand<StatsCommand>("stats")
             .WithExample("stats")
             .WithExample("stats", "web", "--json");
+        config.AddCommand<TopCommand>("top");
         config.AddCommand<LogsCommand>("logs")
             .WithExample("logs", "web", "--dns")
             .WithExample("logs", "web", "--denied", "--follow")

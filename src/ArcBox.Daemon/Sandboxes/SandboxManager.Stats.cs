@@ -6,8 +6,21 @@ namespace ArcBox.Daemon.Sandboxes;
 /// <summary>Packets and bytes one sandbox's rules counted, per direction and verdict.</summary>
 public sealed record TrafficTotals(long Packets, long Bytes);
 
-/// <summary>A sandbox's counters: totals per direction and verdict, and every rule's own.</summary>
-public sealed record SandboxStats(string Name, TrafficTotals OutAllowed, TrafficTotals OutDropped, TrafficTotals InAllowed, TrafficTotals InDropped, IReadOnlyList<RuleCounter> Rules);
+/// <summary>
+/// A sandbox's counters. Sent and Received are all its traffic, from its host-side link's counters (sent: what the
+/// sandbox sent, arriving on that link). The per-rule counters count what reached the sandbox's chains: the
+/// packets that open a connection (established traffic is accepted before them), and every dropped packet.
+/// </summary>
+public sealed record SandboxStats(
+    string Name,
+    DateTimeOffset Time,
+    TrafficTotals Sent,
+    TrafficTotals Received,
+    TrafficTotals OutAllowed,
+    TrafficTotals OutDropped,
+    TrafficTotals InAllowed,
+    TrafficTotals InDropped,
+    IReadOnlyList<RuleCounter> Rules);
 
 public sealed partial class SandboxManager
 {
@@ -26,11 +39,14 @@ public sealed partial class SandboxManager
         }
 
         var json = counterReader.Value.List($"list table inet {network.Table}", json: true);
+        var links = host.LinkCounters();
+        var now = DateTimeOffset.UtcNow;
         var rules = RuleCounters.Parse(json, name).ToLookup(c => c.Sandbox, StringComparer.Ordinal);
-        return [.. (name is null ? [.. records.Keys.Order(StringComparer.Ordinal)] : new List<string> { name }).Select(n => Summarize(n, [.. rules[n]]))];
+        return [.. (name is null ? [.. records.Keys.Order(StringComparer.Ordinal)] : new List<string> { name })
+            .Select(n => Summarize(n, now, records.TryGetValue(n, out var r) ? links.GetValueOrDefault(r.Interface) : null, [.. rules[n]]))];
     }
 
-    private static SandboxStats Summarize(string name, List<RuleCounter> rules)
+    private static SandboxStats Summarize(string name, DateTimeOffset now, ArcBox.Linux.Netlink.LinkCounters? link, List<RuleCounter> rules)
     {
         TrafficTotals Sum(string direction, string verdict)
         {
@@ -38,6 +54,8 @@ public sealed partial class SandboxManager
             return new TrafficTotals(matching.Sum(r => r.Packets), matching.Sum(r => r.Bytes));
         }
 
-        return new SandboxStats(name, Sum("out", "allow"), Sum("out", "drop"), Sum("in", "allow"), Sum("in", "drop"), rules);
+        var sent = new TrafficTotals((long)(link?.RxPackets ?? 0), (long)(link?.RxBytes ?? 0));
+        var received = new TrafficTotals((long)(link?.TxPackets ?? 0), (long)(link?.TxBytes ?? 0));
+        return new SandboxStats(name, now, sent, received, Sum("out", "allow"), Sum("out", "drop"), Sum("in", "allow"), Sum("in", "drop"), rules);
     }
 }

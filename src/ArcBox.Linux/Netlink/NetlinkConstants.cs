@@ -33,6 +33,7 @@ internal static class NetlinkConstants
     public const ushort IFLA_IFNAME = 3;
     public const ushort IFLA_MTU = 4;
     public const ushort IFLA_LINKINFO = 18;
+    public const ushort IFLA_STATS64 = 23;
     public const ushort IFLA_NET_NS_FD = 28;
     public const ushort IFLA_INFO_KIND = 1;
     public const ushort IFLA_INFO_DATA = 2;

@@ -46,6 +46,24 @@ public sealed partial class RouteNetlink : IDisposable
         return links;
     }
 
+    /// <summary>Every link's traffic counters (struct rtnl_link_stats64), by name: one dump for all links.</summary>
+    public Dictionary<string, LinkCounters> LinkCounters()
+    {
+        var result = new Dictionary<string, LinkCounters>(StringComparer.Ordinal);
+        foreach (var reply in socket.Dump(new NetlinkMessage(RTM_GETLINK, 0).IfInfo(), "list link counters"))
+        {
+            var attrs = NetlinkAttributes.Parse(reply.AsSpan(16));
+            if (attrs.TryGetValue(IFLA_IFNAME, out var n) && attrs.TryGetValue(IFLA_STATS64, out var s) && s.Length >= 64)
+            {
+                // rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors, tx_errors, rx_dropped, tx_dropped (u64 each).
+                ulong U(int i) => BinaryPrimitives.ReadUInt64LittleEndian(s.AsSpan(i * 8));
+                result[NetlinkAttributes.String(n)] = new LinkCounters(U(0), U(2), U(1), U(3), U(6), U(7));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// A veth pair whose peer is created directly inside <paramref name="peerNamespace"/> (IFLA_NET_NS_FD in the
     /// peer's attributes): about 0.5 ms, against 16 ms for create-then-move.

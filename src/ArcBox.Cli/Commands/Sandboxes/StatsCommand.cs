@@ -30,7 +30,7 @@ public sealed class StatsCommand : AsyncCommand<StatsCommand.Settings>
         }
 
         var totals = new Table().Border(TableBorder.Simple);
-        foreach (var column in new[] { "SANDBOX", "OUT ALLOWED", "OUT DROPPED", "IN ALLOWED", "IN DROPPED" })
+        foreach (var column in new[] { "SANDBOX", "SENT", "RECEIVED", "OUT ALLOWED", "OUT DROPPED", "IN ALLOWED", "IN DROPPED" })
         {
             totals.AddColumn(new TableColumn(column) { Alignment = column == "SANDBOX" ? Justify.Left : Justify.Right });
         }
@@ -38,7 +38,7 @@ public sealed class StatsCommand : AsyncCommand<StatsCommand.Settings>
         var list = settings.Name is null ? [.. stats.EnumerateArray()] : new List<JsonElement> { stats };
         foreach (var s in list)
         {
-            totals.AddRow(Markup.Escape(s.GetProperty("name").GetString()!), Totals(s, "outAllowed"), Totals(s, "outDropped"), Totals(s, "inAllowed"), Totals(s, "inDropped"));
+            totals.AddRow(Markup.Escape(s.GetProperty("name").GetString()!), Totals(s, "sent"), Totals(s, "received"), Totals(s, "outAllowed"), Totals(s, "outDropped"), Totals(s, "inAllowed"), Totals(s, "inDropped"));
         }
 
         AnsiConsole.Write(totals);
