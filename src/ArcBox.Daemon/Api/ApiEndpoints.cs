@@ -45,6 +45,8 @@ public static class ApiEndpoints
         MapVms(api, manager);
         api.MapGet("/logs", (string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(null, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
         api.MapGet("/sandboxes/{name}/logs", (string name, string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(name, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
+        api.MapGet("/events", (HttpContext context, string? sandbox, bool? denied, string? after) => StreamEvents(context, manager, sandbox, denied, after));
+        app.MapGet("/metrics", () => Results.Text(MetricsText.Render(manager.Stats(), manager.FlowLog?.Received ?? 0, manager.FlowLog?.Lost ?? 0), MetricsText.ContentType));
         api.MapGet("/stats", () => Results.Json(manager.Stats(), ApiJson.Options));
         api.MapGet("/sandboxes/{name}/stats", (string name) => Handle(() => Results.Json(manager.Stats(name)[0], ApiJson.Options)));
         MapForwards(api, manager);
@@ -90,6 +92,50 @@ public static class ApiEndpoints
             var removed = await manager.RemoveForwardAsync(host, port.Value, protocol, ct);
             return Results.Json(removed.Select(ForwardView.From), ApiJson.Options);
         }));
+    }
+
+    /// <summary>
+    /// GET /v1/events[?sandbox=NAME][&amp;denied=true][&amp;after=TIME]: the log as a stream, one JSON object per line
+    /// (application/x-ndjson), new entries as they come, until the client goes away.
+    /// </summary>
+    private static async Task StreamEvents(HttpContext context, SandboxManager manager, string? sandbox, bool? denied, string? after)
+    {
+        DateTimeOffset? cursor;
+        try
+        {
+            cursor = After(after) ?? DateTimeOffset.UtcNow;
+            manager.Logs(sandbox, cursor, denied ?? false, 1);
+        }
+        catch (RequestException ex)
+        {
+            await Error(ex).ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        var ct = context.RequestAborted;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                foreach (var entry in manager.Logs(sandbox, cursor, denied ?? false, 10_000))
+                {
+                    await context.Response.WriteAsync(JsonSerializer.Serialize(entry, ApiJson.Options) + "\n", ct);
+                    cursor = entry.Time;
+                }
+
+                await context.Response.Body.FlushAsync(ct);
+                await Task.Delay(250, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client left.
+        }
+        catch (RequestException)
+        {
+            // The sandbox was removed while followed: the stream ends.
+        }
     }
 
     private static DateTimeOffset? After(string? after) =>

@@ -10,7 +10,7 @@ namespace ArcBox.Daemon.Config;
 /// <summary>Reads arcbox.yaml; unknown keys and bad values are reported as file:line:column diagnostics.</summary>
 public sealed class ConfigReader : YamlReader
 {
-    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns", "dhcp", "logs"];
+    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns", "dhcp", "logs", "metrics"];
     private static readonly string[] DhcpKeys = ["enabled", "lease_seconds"];
     private static readonly string[] DnsKeys = ["upstream", "min_ttl", "max_ttl", "queries_per_second", "log_size", "timeout_ms"];
 
@@ -90,6 +90,22 @@ public sealed class ConfigReader : YamlReader
         if (map.TryGetValue("dhcp", out var h) && !YamlLoader.IsNull(h.Value))
         {
             config = config with { Dhcp = ReadDhcp(h.Value, config.Dhcp) };
+        }
+
+        if (map.TryGetValue("metrics", out var m) && !YamlLoader.IsNull(m.Value) && Mapping(m.Value, "'metrics'", ["listen"]) is { } metrics
+            && metrics.TryGetValue("listen", out var listen))
+        {
+            if (Scalar(listen.Value, "'metrics.listen'") is { } text)
+            {
+                if (Addresses.TryParseEndpoint(text, 9464, out var endpoint, out var error))
+                {
+                    config = config with { MetricsListen = endpoint };
+                }
+                else
+                {
+                    Error(listen.Value, $"'metrics.listen': {error}");
+                }
+            }
         }
 
         if (map.TryGetValue("logs", out var l) && !YamlLoader.IsNull(l.Value) && Mapping(l.Value, "'logs'", ["size"]) is { } logs)

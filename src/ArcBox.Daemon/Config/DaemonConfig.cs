@@ -6,6 +6,7 @@ using ArcBox.Netfilter;
 namespace ArcBox.Daemon.Config;
 
 /// <summary>The daemon's configuration (arcbox.yaml). Paths come from the command line.</summary>
+/// <param name="MetricsListen">Where Prometheus metrics are served over HTTP (GET /metrics); null: off.</param>
 /// <param name="LogSize">Flow events kept per sandbox (a ring: the oldest go first).</param>
 /// <param name="Uplink">The interface egress leaves through; null: the interface of the default route, found at start.</param>
 public sealed record DaemonConfig(
@@ -17,7 +18,8 @@ public sealed record DaemonConfig(
     string SocketPath,
     DnsSettings Dns,
     DhcpSettings Dhcp,
-    int LogSize = 1000)
+    int LogSize = 1000,
+    IPEndPoint? MetricsListen = null)
 {
     public const string DefaultConfigPath = "/etc/arcbox/arcbox.yaml";
     public const string DefaultStateDirectory = "/var/lib/arcbox";

@@ -3,6 +3,7 @@ using ArcBox.Daemon.Api;
 using ArcBox.Daemon.Config;
 using ArcBox.Daemon.Sandboxes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -44,6 +45,11 @@ public static class DaemonHost
         builder.WebHost.ConfigureKestrel(o =>
         {
             o.ListenUnixSocket(config.SocketPath);
+            if (config.MetricsListen is { } metrics)
+            {
+                o.Listen(metrics);
+            }
+
             o.Limits.MaxRequestBodySize = ApiEndpoints.MaxBodyBytes;
             o.AddServerHeader = false;
         });
@@ -53,8 +59,25 @@ public static class DaemonHost
 
         // Reconcile before the API opens and before systemd hears READY=1.
         using var manager = SandboxManager.Start(config, log);
+
+        // The metrics listener is TCP: it serves /metrics and nothing else (the API is only on the Unix socket).
+        app.Use(async (context, next) =>
+        {
+            if (context.Connection.LocalIpAddress is not null && context.Request.Path != "/metrics")
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            await next(context);
+        });
         ApiEndpoints.Map(app, manager);
         await app.StartAsync();
+        if (config.MetricsListen is { } listen)
+        {
+            Log.MetricsListening(log, listen.ToString());
+        }
+
         File.SetUnixFileMode(config.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Log.Listening(log, config.SocketPath);
         await app.WaitForShutdownAsync();

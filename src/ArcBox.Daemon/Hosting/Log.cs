@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "dhcp {Sandbox} on {Interface}: {What}")]
     public static partial void DhcpEvent(ILogger log, string sandbox, string @interface, string what);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "serving Prometheus metrics on http://{Endpoint}/metrics")]
+    public static partial void MetricsListening(ILogger log, string endpoint);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "flow log is off: cannot bind NFLOG group {Group} ({Problem}); the kernel still enforces and counts")]
     public static partial void FlowLogUnavailable(ILogger log, int group, string problem);
 

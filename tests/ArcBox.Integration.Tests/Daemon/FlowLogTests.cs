@@ -121,3 +121,53 @@ public class FlowLogTests
         }
     }
 }
+
+/// <summary>Prometheus metrics on a TCP address of the daemon's namespace, and the event stream of the API.</summary>
+public class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_name_sandboxes_and_rules_and_events_stream_as_they_happen()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("metrics", configExtra: "metrics:\n  listen: 127.0.0.1:9464\n");
+        net.Create("web", "network:\n  outbound:\n    - protocol: tcp\n      port: 80\n");
+        net.Serve(TestNetwork.NetnsPath(net.Internet), tcp: "80,22");
+
+        // The stream is open before the flow happens.
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(net.Socket), ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var response = await http.GetAsync("http://arcbox/v1/events?sandbox=web&denied=true", HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel.Token));
+
+        Assert.True(net.Reaches(net.NamespaceOf("web"), $"tcp:{TestNetwork.WebServer}:80"));
+        Assert.False(net.Reaches(net.NamespaceOf("web"), $"tcp:{TestNetwork.SshServer}:22", 500));
+        var line = await reader.ReadLineAsync(cancel.Token);
+        var e = JsonDocument.Parse(line!).RootElement;
+        Assert.Equal(("flow", "drop", "default", 22), (e.GetProperty("kind").GetString(), e.GetProperty("verdict").GetString(), e.GetProperty("ruleId").GetString(), e.GetProperty("destinationPort").GetInt32()));
+
+        var metrics = Fetch(net, "/metrics");
+        Assert.Contains("# TYPE arcbox_rule_packets_total counter", metrics, StringComparison.Ordinal);
+        Assert.Contains("arcbox_sandboxes 1\n", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"arcbox_rule_packets_total\{sandbox=""web"",direction=""out"",rule=""default"",verdict=""drop""\} [1-9]", metrics);
+        Assert.Matches(@"arcbox_rule_packets_total\{sandbox=""web"",direction=""out"",rule=""outbound\[0\]"",verdict=""allow""\} [1-9]", metrics);
+        Assert.Matches(@"arcbox_sandbox_sent_bytes_total\{sandbox=""web""\} [1-9]", metrics);
+
+        // The TCP listener serves metrics only: the API stays on the Unix socket.
+        Assert.Contains("404", Fetch(net, "/v1/sandboxes"), StringComparison.Ordinal);
+    }
+
+    /// <summary>An HTTP GET to the metrics listener from inside the daemon's namespace: the body, or "HTTP NNN".</summary>
+    private static string Fetch(TestNetwork net, string path) =>
+        ProcessRunner.Run("nsenter", [$"--net={TestNetwork.NetnsPath(net.Host)}", "/usr/bin/python3", "-c",
+            "import sys,urllib.request,urllib.error\ntry:\n  print(urllib.request.urlopen('http://127.0.0.1:9464" + path + "',timeout=5).read().decode())\nexcept urllib.error.HTTPError as e:\n  print('HTTP', e.code)"])
+            .EnsureSuccess("fetch " + path).Stdout;
+}
