@@ -9,12 +9,13 @@ return what switch
     "dns" => DnsBench.Run(runs),
     "forward" => ForwardBench.Run(runs),
     "vm" => VmBench.Run(runs),
+    "observability" => ObservabilityBench.Run(runs),
     "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS] | vm [RUNS]");
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS] | vm [RUNS] | observability [RUNS]");
     return 2;
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ArcBox.Testing;
 
 namespace ArcBox.Integration.Tests.Daemon;
@@ -78,25 +77,7 @@ public class BandwidthTests
         }
     }
 
-    /// <summary>Received TCP goodput in bit/s over 4 s, the first second (slow start, the bucket's burst) left out.</summary>
-    private static double Iperf(string ns, bool upload)
-    {
-        string[] args = ["nsenter", $"--net={ns}", "iperf3", "-c", TestNetwork.WebServer, "-t", "4", "-O", "1", "-J", .. upload ? Array.Empty<string>() : ["-R"]];
-        for (var attempt = 0; ; attempt++)
-        {
-            var run = ProcessRunner.Run(args[0], args[1..], timeoutMs: 30_000);
-
-            // The server serves one test at a time; a second client right after the first may find it busy.
-            if (run.ExitCode != 0 && attempt < 5 && run.Stdout.Contains("busy", StringComparison.Ordinal))
-            {
-                Thread.Sleep(300);
-                continue;
-            }
-
-            run.EnsureSuccess("iperf3");
-            return JsonDocument.Parse(run.Stdout).RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
-        }
-    }
+    private static double Iperf(string ns, bool upload) => ArcBox.Testing.Iperf.Goodput(ns, TestNetwork.WebServer, reverse: !upload);
 
     /// <summary>TCP goodput is the shaped rate less the headers (about 4% at 1500 bytes): within 10% of the rate.</summary>
     private static void AssertRate(double measured, double rate, string what) =>

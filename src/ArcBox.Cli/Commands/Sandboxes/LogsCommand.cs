@@ -71,51 +71,34 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
     private static async Task<int> Flows(Settings settings)
     {
         using var client = settings.Client();
-        using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        using var interrupt = Interrupt.Watch();
         var path = settings.Name is null ? "v1/logs" : $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/logs";
         string? after = null;
-        try
+        while (true)
         {
-            while (true)
+            var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}";
+            var entries = await client.SendAsync(HttpMethod.Get, query, ct: CancellationToken.None);
+            if (settings.Json && !settings.Follow)
             {
-                var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}";
-                var entries = await client.SendAsync(HttpMethod.Get, query, ct: CancellationToken.None);
-                if (settings.Json && !settings.Follow)
-                {
-                    Json.Write(entries);
-                    return ExitCodes.Success;
-                }
-
-                foreach (var e in entries.EnumerateArray())
-                {
-                    Console.Out.WriteLine(settings.Json ? e.GetRawText() : Line(e));
-                    after = e.GetProperty("time").GetString();
-                }
-
-                if (!settings.Follow)
-                {
-                    return ExitCodes.Success;
-                }
-
-                try
-                {
-                    await Task.Delay(500, interrupt.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return ExitCodes.Success;
-                }
+                Json.Write(entries);
+                return ExitCodes.Success;
             }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+
+            foreach (var e in entries.EnumerateArray())
+            {
+                Console.Out.WriteLine(settings.Json ? e.GetRawText() : Line(e));
+                after = e.GetProperty("time").GetString();
+            }
+
+            if (!settings.Follow)
+            {
+                return ExitCodes.Success;
+            }
+
+            if (await interrupt.WaitAsync(TimeSpan.FromMilliseconds(500)))
+            {
+                return ExitCodes.Success;
+            }
         }
     }
 

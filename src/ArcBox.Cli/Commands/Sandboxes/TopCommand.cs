@@ -31,46 +31,32 @@ public sealed class TopCommand : AsyncCommand<TopCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var client = settings.Client();
-        using var quit = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            quit.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        using var interrupt = Interrupt.Watch();
         var previous = new Dictionary<string, Sample>(StringComparer.Ordinal);
-        try
+        await AnsiConsole.Live(new Text("connecting...")).AutoClear(false).StartAsync(async live =>
         {
-            await AnsiConsole.Live(new Text("connecting...")).AutoClear(false).StartAsync(async live =>
+            for (var i = 0; settings.Iterations is null || i < settings.Iterations; i++)
             {
-                for (var i = 0; settings.Iterations is null || i < settings.Iterations; i++)
+                var stats = await client.SendAsync(HttpMethod.Get, "v1/stats", ct: CancellationToken.None);
+                var denied = await client.SendAsync(HttpMethod.Get, "v1/logs?denied=true&limit=8", ct: CancellationToken.None);
+                live.UpdateTarget(Render(stats, denied, previous));
+                live.Refresh();
+                if (await WaitForQuit(TimeSpan.FromSeconds(settings.Interval), interrupt))
                 {
-                    var stats = await client.SendAsync(HttpMethod.Get, "v1/stats", ct: CancellationToken.None);
-                    var denied = await client.SendAsync(HttpMethod.Get, "v1/logs?denied=true&limit=8", ct: CancellationToken.None);
-                    live.UpdateTarget(Render(stats, denied, previous));
-                    live.Refresh();
-                    if (await WaitForQuit(TimeSpan.FromSeconds(settings.Interval), quit.Token))
-                    {
-                        return;
-                    }
+                    return;
                 }
-            });
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
-
+            }
+        });
         return ExitCodes.Success;
     }
 
     /// <summary>Waits one interval; true when q was pressed or Ctrl-C came.</summary>
-    private static async Task<bool> WaitForQuit(TimeSpan interval, CancellationToken quit)
+    private static async Task<bool> WaitForQuit(TimeSpan interval, Interrupt interrupt)
     {
         var end = DateTime.UtcNow + interval;
         while (DateTime.UtcNow < end)
         {
-            if (quit.IsCancellationRequested)
+            if (interrupt.Requested)
             {
                 return true;
             }

@@ -11,59 +11,40 @@ public static class VmConsoleFollower
 
     public static async Task<int> FollowAsync(ApiClient client, string name, long offset, TimeSpan? timeout, bool stopOnInterrupt)
     {
-        using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        using var interrupt = Interrupt.Watch();
         var path = $"v1/sandboxes/{Uri.EscapeDataString(name)}/vm";
         var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
         using var stdout = Console.OpenStandardOutput();
-        try
+        while (true)
         {
-            while (true)
+            var (bytes, headers) = await client.GetBytesAsync($"{path}/console?offset={offset}", CancellationToken.None);
+            await stdout.WriteAsync(bytes);
+            await stdout.FlushAsync();
+            offset = long.Parse(headers.GetValues("X-Console-Offset").First(), CultureInfo.InvariantCulture);
+            if (bytes.Length == 0 && headers.GetValues("X-Vm-State").First() != "running")
             {
-                var (bytes, headers) = await client.GetBytesAsync($"{path}/console?offset={offset}", CancellationToken.None);
-                await stdout.WriteAsync(bytes);
-                await stdout.FlushAsync();
-                offset = long.Parse(headers.GetValues("X-Console-Offset").First(), CultureInfo.InvariantCulture);
-                if (bytes.Length == 0 && headers.GetValues("X-Vm-State").First() != "running")
-                {
-                    return ExitCodes.Success;
-                }
-
-                if (bytes.Length > 0)
-                {
-                    continue;
-                }
-
-                if (interrupt.IsCancellationRequested || DateTime.UtcNow > deadline)
-                {
-                    var timedOut = !interrupt.IsCancellationRequested;
-                    if (!stopOnInterrupt && !timedOut)
-                    {
-                        return Interrupted;
-                    }
-
-                    await client.SendAsync(HttpMethod.Post, $"{path}/stop?grace=0", ct: CancellationToken.None);
-                    Console.Error.WriteLine(timedOut ? $"arcbox: VM {name} stopped after {timeout!.Value.TotalSeconds:0.#} s (--timeout)" : $"arcbox: VM {name} stopped (interrupted)");
-                    return timedOut ? TimedOut : Interrupted;
-                }
-
-                try
-                {
-                    await Task.Delay(100, interrupt.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                return ExitCodes.Success;
             }
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+
+            if (bytes.Length > 0)
+            {
+                continue;
+            }
+
+            if (interrupt.Requested || DateTime.UtcNow > deadline)
+            {
+                var timedOut = !interrupt.Requested;
+                if (!stopOnInterrupt && !timedOut)
+                {
+                    return Interrupted;
+                }
+
+                await client.SendAsync(HttpMethod.Post, $"{path}/stop?grace=0", ct: CancellationToken.None);
+                Console.Error.WriteLine(timedOut ? $"arcbox: VM {name} stopped after {timeout!.Value.TotalSeconds:0.#} s (--timeout)" : $"arcbox: VM {name} stopped (interrupted)");
+                return timedOut ? TimedOut : Interrupted;
+            }
+
+            await interrupt.WaitAsync(TimeSpan.FromMilliseconds(100));
         }
     }
 }

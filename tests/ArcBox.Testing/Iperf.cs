@@ -1,0 +1,29 @@
+using System.Text.Json;
+
+namespace ArcBox.Testing;
+
+/// <summary>iperf3 runs from inside a namespace, for tests and benchmarks.</summary>
+public static class Iperf
+{
+    /// <summary>
+    /// Received TCP goodput in bit/s from a client in <paramref name="netnsPath"/> to <paramref name="server"/>
+    /// (with <paramref name="reverse"/>, the server sends), the first second (slow start, a bucket's burst) left
+    /// out. A server still busy with the previous test is retried.
+    /// </summary>
+    public static double Goodput(string netnsPath, string server, bool reverse, int seconds = 4)
+    {
+        string[] args = [$"--net={netnsPath}", "iperf3", "-c", server, "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-O", "1", "-J", .. reverse ? new[] { "-R" } : []];
+        for (var attempt = 0; ; attempt++)
+        {
+            var run = ProcessRunner.Run("nsenter", args, timeoutMs: (seconds + 30) * 1000);
+            if (run.ExitCode != 0 && attempt < 5 && run.Stdout.Contains("busy", StringComparison.Ordinal))
+            {
+                Thread.Sleep(300);
+                continue;
+            }
+
+            run.EnsureSuccess("iperf3");
+            return JsonDocument.Parse(run.Stdout).RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+        }
+    }
+}
