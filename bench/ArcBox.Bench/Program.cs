@@ -9,13 +9,13 @@ return what switch
     "dns" => DnsBench.Run(runs),
     "forward" => ForwardBench.Run(runs),
     "vm" => VmBench.Run(runs),
-    "observability" => ObservabilityBench.Run(runs),
+    "observability" => ObservabilityBench.Run(runs, args.Length > 2 ? args[2] : null),
     "control" => ControlPlaneBench.Run(runs, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1000),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS] | vm [RUNS] | observability [RUNS]");
+    Console.Error.WriteLine("usage: ArcBox.Bench compile [RUNS] | control [SAMPLES] [EXISTING] | datapath [RUNS] | dns [RUNS] | forward [RUNS] | vm [RUNS] | observability [RUNS] [bandwidth|logging|flood|stats]");
     return 2;
 }

@@ -47,7 +47,7 @@ public static class ApiEndpoints
         api.MapGet("/sandboxes/{name}/logs", (string name, string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(name, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
         api.MapGet("/events", (HttpContext context, string? sandbox, bool? denied, string? after) => StreamEvents(context, manager, sandbox, denied, after));
         app.MapGet("/metrics", () => Results.Text(MetricsText.Render(manager.Stats(), manager.FlowLog?.Received ?? 0, manager.FlowLog?.Lost ?? 0), MetricsText.ContentType));
-        api.MapGet("/stats", () => Results.Json(manager.Stats(), ApiJson.Options));
+        api.MapGet("/stats", (bool? rules) => Results.Json(rules == true ? manager.Stats() : manager.Stats().Select(s => s with { Rules = [] }), ApiJson.Options));
         api.MapGet("/sandboxes/{name}/stats", (string name) => Handle(() => Results.Json(manager.Stats(name)[0], ApiJson.Options)));
         MapForwards(api, manager);
         api.MapPost("/sandboxes/{name}/explain", async (string name, HttpRequest request, CancellationToken ct) => await HandleAsync(async () =>

@@ -1,4 +1,4 @@
-using ArcBox.Linux.Nftables;
+using ArcBox.Linux.Netlink;
 using ArcBox.Netfilter.Counters;
 
 namespace ArcBox.Daemon.Sandboxes;
@@ -24,12 +24,12 @@ public sealed record SandboxStats(
 
 public sealed partial class SandboxManager
 {
-    private readonly Lazy<NftablesContext> counterReader = new(NftablesContext.Open, LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<NftRuleDump> counterReader = new(NftRuleDump.Open, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>
-    /// The kernel's counters, read in one listing of our table (its own libnftables context, so that reads never
-    /// disturb the cache of the context that commits changes). Counters of a sandbox restart at zero when its
-    /// policy is swapped (its rules are new rules).
+    /// The kernel's counters, read in one netlink dump of our table's rules (not through libnftables, whose cache
+    /// must not be disturbed and whose listing is ten times slower) and one dump of the links. Counters of a
+    /// sandbox restart at zero when its policy is swapped (its rules are new rules).
     /// </summary>
     public IReadOnlyList<SandboxStats> Stats(string? name = null)
     {
@@ -38,10 +38,11 @@ public sealed partial class SandboxManager
             Get(name);
         }
 
-        var json = counterReader.Value.List($"list table inet {network.Table}", json: true);
+        var counted = counterReader.Value.Rules(network.Table)
+            .Select(r => new CountedRule(r.Chain, r.Comment, (long)r.Packets, (long)r.Bytes, r.Verdict switch { 0 => "drop", 1 or -5 => "allow", _ => null }));
         var links = host.LinkCounters();
         var now = DateTimeOffset.UtcNow;
-        var rules = RuleCounters.Parse(json, name).ToLookup(c => c.Sandbox, StringComparer.Ordinal);
+        var rules = RuleCounters.Aggregate(counted, name).ToLookup(c => c.Sandbox, StringComparer.Ordinal);
         return [.. (name is null ? [.. records.Keys.Order(StringComparer.Ordinal)] : new List<string> { name })
             .Select(n => Summarize(n, now, records.TryGetValue(n, out var r) ? links.GetValueOrDefault(r.Interface) : null, [.. rules[n]]))];
     }

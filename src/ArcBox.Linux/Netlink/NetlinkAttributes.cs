@@ -31,5 +31,24 @@ internal static class NetlinkAttributes
         return result;
     }
 
+    /// <summary>The attributes in order, repeated types included (the elements of a nested list).</summary>
+    public static List<(ushort Type, byte[] Value)> List(ReadOnlySpan<byte> data)
+    {
+        var result = new List<(ushort, byte[])>();
+        while (data.Length >= 4)
+        {
+            var len = BinaryPrimitives.ReadUInt16LittleEndian(data);
+            if (len < 4 || len > data.Length)
+            {
+                break;
+            }
+
+            result.Add(((ushort)(BinaryPrimitives.ReadUInt16LittleEndian(data[2..]) & 0x3FFF), data[4..len].ToArray()));
+            data = data[Math.Min(NetlinkMessage.Align(len), data.Length)..];
+        }
+
+        return result;
+    }
+
     public static string String(byte[] value) => Encoding.UTF8.GetString(value).TrimEnd('\0');
 }

@@ -9,26 +9,27 @@ namespace ArcBox.Netfilter.Counters;
 /// <param name="Verdict">"allow" or "drop".</param>
 public sealed record RuleCounter(string Sandbox, string Direction, string RuleId, string Verdict, long Packets, long Bytes);
 
+/// <summary>One counted rule of our table as read from the kernel.</summary>
+/// <param name="Verdict">"allow" (accept or return), "drop", or null (no verdict of its own).</param>
+public sealed record CountedRule(string Chain, string? Comment, long Packets, long Bytes, string? Verdict);
+
 /// <summary>
-/// Reads the per-rule counters out of `nft -j list table` output (pure). Every policy rule carries its rule id as its
+/// Sums the per-rule counters of our table by sandbox, direction, rule id and verdict (pure), from the kernel's
+/// rules (a netlink dump in the daemon) or from `nft -j list table` output. Every policy rule carries its rule id as its
 /// comment and an anonymous counter; the rules one policy rule expands to (ports, addresses, address families) are
 /// summed under that id. Per-sandbox chains: sb_NAME_out and sb_NAME_host are the sandbox's outbound, sb_NAME_in
 /// and sb_NAME_hostin its inbound.
 /// </summary>
 public static class RuleCounters
 {
+    /// <summary>Reads the counted rules out of `nft -j list table` output.</summary>
     public static List<RuleCounter> Parse(string nftJson, string? onlySandbox = null)
     {
-        var sums = new Dictionary<(string, string, string, string), (long Packets, long Bytes)>();
+        var rules = new List<CountedRule>();
         using var doc = JsonDocument.Parse(nftJson);
         foreach (var item in doc.RootElement.GetProperty("nftables").EnumerateArray())
         {
-            if (!item.TryGetProperty("rule", out var rule)
-                || !rule.TryGetProperty("comment", out var comment)
-                || rule.GetProperty("chain").GetString() is not { } chain
-                || ObjectNames.SandboxOf(chain) is not { } sandbox
-                || (onlySandbox is not null && sandbox != onlySandbox)
-                || DirectionOf(chain, sandbox) is not { } direction)
+            if (!item.TryGetProperty("rule", out var rule))
             {
                 continue;
             }
@@ -52,15 +53,34 @@ public static class RuleCounters
                 }
             }
 
-            // Rules without a counter (the unlogged tail of a rate-limited log rule) were counted by the rule before.
-            if (packets is null || verdict is null)
+            if (packets is not null)
+            {
+                rules.Add(new CountedRule(rule.GetProperty("chain").GetString() ?? "", rule.TryGetProperty("comment", out var c) ? c.GetString() : null, packets.Value, bytes!.Value, verdict));
+            }
+        }
+
+        return Aggregate(rules, onlySandbox);
+    }
+
+    public static List<RuleCounter> Aggregate(IEnumerable<CountedRule> rules, string? onlySandbox = null)
+    {
+        var sums = new Dictionary<(string, string, string, string), (long Packets, long Bytes)>();
+        foreach (var rule in rules)
+        {
+            // Rules without a verdict or comment are not policy rules (or the unlogged tail of a log rule, counted
+            // by the rule before it).
+            if (rule.Comment is not { } comment
+                || rule.Verdict is not { } verdict
+                || ObjectNames.SandboxOf(rule.Chain) is not { } sandbox
+                || (onlySandbox is not null && sandbox != onlySandbox)
+                || DirectionOf(rule.Chain, sandbox) is not { } direction)
             {
                 continue;
             }
 
-            var key = (sandbox, direction, comment.GetString() ?? "", verdict);
+            var key = (sandbox, direction, comment, verdict);
             var sum = sums.GetValueOrDefault(key);
-            sums[key] = (sum.Packets + packets.Value, sum.Bytes + bytes!.Value);
+            sums[key] = (sum.Packets + rule.Packets, sum.Bytes + rule.Bytes);
         }
 
         return [.. sums
