@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ArcBox.Testing;
 
 namespace ArcBox.Bench;
@@ -193,9 +192,5 @@ public static class VmBench
         return (with, without, accel);
     }
 
-    private static double Iperf(string inet, string guest)
-    {
-        var run = ProcessRunner.Run("nsenter", [$"--net={inet}", "iperf3", "-c", guest, "-R", "-t", "5", "-O", "1", "-J"], timeoutMs: 60_000).EnsureSuccess("iperf3");
-        return JsonDocument.Parse(run.Stdout).RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble() / 1e6;
-    }
+    private static double Iperf(string inet, string guest) => ArcBox.Testing.Iperf.Goodput(inet, guest, reverse: true, seconds: 5) / 1e6;
 }
