@@ -27,12 +27,13 @@ public sealed record LogEntry(
 public sealed partial class SandboxManager
 {
     private FlowLog? flowLog;
+    private InterfaceIndex? interfaceIndex;
 
     public FlowLog? FlowLog => flowLog;
 
     private void StartFlowLog()
     {
-        flowLog = new FlowLog(config.LogSize, ifname => records.Values.FirstOrDefault(r => r.Interface == ifname)?.Name);
+        flowLog = new FlowLog(config.LogSize, SandboxOfInterface);
         try
         {
             flowLog.Start((ushort)network.LogGroup);
@@ -44,6 +45,23 @@ public sealed partial class SandboxManager
             flowLog = null;
         }
     }
+
+    /// <summary>The sandbox whose host-side link this is: a map rebuilt only when the set of sandboxes changed
+    /// (the flow log asks for every event).</summary>
+    private string? SandboxOfInterface(string ifname)
+    {
+        var current = records;
+        var index = Volatile.Read(ref interfaceIndex);
+        if (index is null || !ReferenceEquals(index.Source, current))
+        {
+            index = new InterfaceIndex(current, current.Values.ToDictionary(r => r.Interface, r => r.Name, StringComparer.Ordinal));
+            Volatile.Write(ref interfaceIndex, index);
+        }
+
+        return index.Names.GetValueOrDefault(ifname);
+    }
+
+    private sealed record InterfaceIndex(System.Collections.Immutable.ImmutableDictionary<string, ArcBox.Daemon.State.SandboxRecord> Source, Dictionary<string, string> Names);
 
     /// <summary>
     /// A sandbox's log (or every sandbox's): flows from the kernel and DNS queries from the resolver, oldest first,

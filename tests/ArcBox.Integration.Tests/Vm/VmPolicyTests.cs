@@ -50,8 +50,10 @@ public class VmPolicyTests
         net.Serve(TestNetwork.NetnsPath(net.Host), tcp: "2222");
         net.Serve(net.NamespaceOf("peer"), tcp: "7000,7001");
 
-        // The probes run side by side (the denied ones each wait out their timeout); then the guest serves.
+        // DNS first, alone; then the other probes side by side (the denied ones each wait out their timeout); then the
+        // guest serves.
         var guest = VmGuest.Start(net, "vm", $"""
+            dns dns-peer peer.arcbox.internal
             tcp web80 {Web} 80 &
             tcp web81 {Web} 81 &
             tcp ssh22 {TestNetwork.SshServer} 22 &
@@ -62,7 +64,6 @@ public class VmPolicyTests
             tcp host-gateway 10.0.0.1 2222 &
             tcp host-uplink {TestNetwork.HostUplink} 2222 &
             tcp metadata 169.254.169.254 80 &
-            dns dns-peer peer.arcbox.internal &
             tcp peer7000 {peer} 7000 &
             tcp peer7001 {peer} 7001 &
             wait

@@ -19,9 +19,10 @@ udp() {
 # icmp NAME HOST: an echo request is answered.
 icmp() { timeout 4 ping -c 1 -W 2 "$2" >/dev/null 2>&1; result "$1" $?; }
 
-# dns NAME QUERY: the resolver in /etc/resolv.conf answers with an address.
+# dns NAME QUERY: the resolver in /etc/resolv.conf answers with an address (busybox retries unanswered queries;
+# a single emulated CPU under load may need several seconds).
 dns() {
-    out="$(timeout 4 nslookup "$2" 2>/dev/null | awk '/^Address/ && !/#53/ {print $NF}' | tail -1)"
+    out="$(timeout 8 nslookup "$2" 2>/dev/null | awk '/^Address/ && !/#53/ {print $NF}' | tail -1)"
     [ -n "$out" ]; result "$1" $? "$out"
 }
 
