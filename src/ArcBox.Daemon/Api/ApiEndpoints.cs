@@ -43,9 +43,9 @@ public static class ApiEndpoints
             Handle(() => Results.Text(manager.ShowPolicy(name, format ?? "yaml"), "text/plain; charset=utf-8")));
         MapDns(api, manager);
         MapVms(api, manager);
-        api.MapGet("/logs", (string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(null, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
-        api.MapGet("/sandboxes/{name}/logs", (string name, string? after, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(name, After(after), denied ?? false, Limit(limit)), ApiJson.Options)));
-        api.MapGet("/events", (HttpContext context, string? sandbox, bool? denied, string? after) => StreamEvents(context, manager, sandbox, denied, after));
+        api.MapGet("/logs", (string? cursor, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(null, Cursor(cursor), denied ?? false, Limit(limit)), ApiJson.Options)));
+        api.MapGet("/sandboxes/{name}/logs", (string name, string? cursor, bool? denied, int? limit) => Handle(() => Results.Json(manager.Logs(name, Cursor(cursor), denied ?? false, Limit(limit)), ApiJson.Options)));
+        api.MapGet("/events", (HttpContext context, string? sandbox, bool? denied, string? cursor) => StreamEvents(context, manager, sandbox, denied, cursor));
         app.MapGet("/metrics", () => Results.Text(MetricsText.Render(manager.Stats(), manager.FlowLog?.Received ?? 0, manager.FlowLog?.Lost ?? 0), MetricsText.ContentType));
         api.MapGet("/stats", (bool? rules) => Results.Json(rules == true ? manager.Stats() : manager.Stats().Select(s => s with { Rules = [] }), ApiJson.Options));
         api.MapGet("/sandboxes/{name}/stats", (string name) => Handle(() => Results.Json(manager.Stats(name)[0], ApiJson.Options)));
@@ -95,15 +95,16 @@ public static class ApiEndpoints
     }
 
     /// <summary>
-    /// GET /v1/events[?sandbox=NAME][&amp;denied=true][&amp;after=TIME]: the log as a stream, one JSON object per line
-    /// (application/x-ndjson), new entries as they come, until the client goes away.
+    /// GET /v1/events[?sandbox=NAME][&amp;denied=true][&amp;cursor=FLOW:DNS]: the log as a stream, one JSON object per
+    /// line (application/x-ndjson), entries after the cursor (default: from now on) as they come, until the client
+    /// goes away.
     /// </summary>
     private static async Task StreamEvents(HttpContext context, SandboxManager manager, string? sandbox, bool? denied, string? after)
     {
-        DateTimeOffset? cursor;
+        LogCursor cursor;
         try
         {
-            cursor = After(after) ?? DateTimeOffset.UtcNow;
+            cursor = Cursor(after) ?? manager.LogCursorNow;
             manager.Logs(sandbox, cursor, denied ?? false, 1);
         }
         catch (RequestException ex)
@@ -118,11 +119,13 @@ public static class ApiEndpoints
         {
             while (!ct.IsCancellationRequested)
             {
-                foreach (var entry in manager.Logs(sandbox, cursor, denied ?? false, 10_000))
+                var entries = manager.Logs(sandbox, cursor, denied ?? false, 100_000);
+                foreach (var entry in entries)
                 {
                     await context.Response.WriteAsync(JsonSerializer.Serialize(entry, ApiJson.Options) + "\n", ct);
-                    cursor = entry.Time;
                 }
+
+                cursor = cursor.After(entries);
 
                 await context.Response.Body.FlushAsync(ct);
                 await Task.Delay(250, ct);
@@ -138,10 +141,10 @@ public static class ApiEndpoints
         }
     }
 
-    private static DateTimeOffset? After(string? after) =>
-        after is null ? null
-        : DateTimeOffset.TryParse(after, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var t) ? t
-        : throw new RequestException(ErrorCode.Invalid, $"after: '{after}' is not a time (ISO 8601, as the entries' time)");
+    private static LogCursor? Cursor(string? cursor) =>
+        cursor is null ? null
+        : LogCursor.TryParse(cursor, out var c) ? c
+        : throw new RequestException(ErrorCode.Invalid, $"cursor: '{cursor}' is not FLOW:DNS (two sequence numbers, as in the entries)");
 
     private static int Limit(int? limit) =>
         limit is null ? 1000 : limit is >= 1 and <= 100_000 ? limit.Value : throw new RequestException(ErrorCode.Invalid, $"limit: {limit} is outside 1-100000");
@@ -165,6 +168,7 @@ public static class ApiEndpoints
             // The state is read before the bytes: "stopped" with no bytes means the whole console was seen.
             response.Headers["X-Vm-State"] = vm.State;
             response.Headers["X-Console-Offset"] = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers["X-Console-Length"] = VmConsole.Length(vm.Console).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Bytes(bytes, "application/octet-stream");
         }));
         api.MapPost("/sandboxes/{name}/vm/stop", async (string name, double? grace, CancellationToken ct) => await HandleAsync(async () =>

@@ -25,7 +25,7 @@ public sealed record SandboxView(
     VmmAttachment? Vmm,
     VmStatus? Vm)
 {
-    public static SandboxView From(SandboxRecord r, SandboxManager manager) => From(r, manager.Network, r.IsTap ? manager.LeaseOf(r) : null, r.IsTap ? manager.VmOf(r.Name) : null);
+    public static SandboxView From(SandboxRecord r, SandboxManager manager) => From(r, manager.Network, r.IsTap ? manager.LeaseOf(r) : null, manager.VmOf(r));
 
     private static SandboxView From(SandboxRecord r, NetworkConfig network, DhcpLease? lease, VmStatus? vm) => new(
         r.Name,

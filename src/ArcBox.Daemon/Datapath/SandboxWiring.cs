@@ -85,15 +85,23 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         if (bandwidth?.Egress is { } upload)
         {
             var ifbIndex = host.LinkIndex(ifb);
-            if (ifbIndex is null)
+            var created = ifbIndex is null;
+            if (created)
             {
                 host.CreateLink(ifb, "ifb");
                 ifbIndex = host.LinkIndex(ifb)!.Value;
-                host.SetLinkUp(ifbIndex.Value, ifb);
             }
 
+            // Up every time: a down IFB (left by an attempt that failed half-way) would drop all upload.
+            host.SetLinkUp(ifbIndex!.Value, ifb);
             host.SetRootShaper(ifbIndex.Value, ifb, (ulong)upload.BitsPerSecond);
-            host.RedirectIngress(index, r.Interface, ifbIndex.Value, ifb);
+
+            // The redirect names the IFB by index: made again when the IFB is new, left alone on a rate change
+            // (so upload is never unshaped for a moment).
+            if (created || !host.HasIngress(index, r.Interface))
+            {
+                host.RedirectIngress(index, r.Interface, ifbIndex.Value, ifb);
+            }
         }
         else
         {

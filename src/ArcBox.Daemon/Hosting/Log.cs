@@ -47,6 +47,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "dhcp {Sandbox} on {Interface}: {What}")]
     public static partial void DhcpEvent(ILogger log, string sandbox, string @interface, string what);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Sandbox}: VM console log over {Megabytes} MB, emptied (-1: could not)")]
+    public static partial void VmConsoleCapped(ILogger log, string sandbox, long megabytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "flow log: {Problem}; still reading")]
+    public static partial void FlowLogProblem(ILogger log, string problem);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "serving Prometheus metrics on http://{Endpoint}/metrics")]
     public static partial void MetricsListening(ILogger log, string endpoint);
 

@@ -10,9 +10,11 @@ namespace ArcBox.Daemon.Logging;
 /// logging per rule, and drops messages this reader is too slow for (counted in <see cref="Lost"/>), so neither
 /// a flood nor a slow daemon grows memory.
 /// </summary>
-public sealed class FlowLog(int capacity, Func<string, string?> sandboxOfInterface) : IDisposable
+/// <param name="problem">Told when the reader hits an error it survives (it keeps reading).</param>
+public sealed class FlowLog(int capacity, Func<string, string?> sandboxOfInterface, Action<string> problem) : IDisposable
 {
-    private readonly Dictionary<string, Queue<FlowEvent>> rings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Queue<(long Sequence, FlowEvent Event)>> rings = new(StringComparer.Ordinal);
+    private long sequence;
     private readonly CancellationTokenSource stop = new();
     private NflogSocket? socket;
     private Thread? reader;
@@ -33,11 +35,15 @@ public sealed class FlowLog(int capacity, Func<string, string?> sandboxOfInterfa
         reader.Start();
     }
 
-    public IReadOnlyList<FlowEvent> For(string sandbox)
+    /// <summary>The sequence number of the newest event (events are numbered from 1 as they are added).</summary>
+    public long Last => Interlocked.Read(ref sequence);
+
+    /// <summary>A sandbox's events numbered above <paramref name="after"/>, oldest first.</summary>
+    public IReadOnlyList<(long Sequence, FlowEvent Event)> For(string sandbox, long after = 0)
     {
         lock (rings)
         {
-            return rings.TryGetValue(sandbox, out var ring) ? [.. ring] : [];
+            return rings.TryGetValue(sandbox, out var ring) ? [.. ring.Where(e => e.Sequence > after)] : [];
         }
     }
 
@@ -55,10 +61,10 @@ public sealed class FlowLog(int capacity, Func<string, string?> sandboxOfInterfa
         {
             if (!rings.TryGetValue(e.Sandbox, out var ring))
             {
-                rings[e.Sandbox] = ring = new Queue<FlowEvent>();
+                rings[e.Sandbox] = ring = new Queue<(long, FlowEvent)>();
             }
 
-            ring.Enqueue(e);
+            ring.Enqueue((++sequence, e));
             while (ring.Count > capacity)
             {
                 ring.Dequeue();
@@ -85,20 +91,25 @@ public sealed class FlowLog(int capacity, Func<string, string?> sandboxOfInterfa
                 {
                     Interlocked.Increment(ref lost);
                 }
-            }
-            catch (KernelException)
-            {
-                // The socket is closing, or the kernel refused it: the rules keep dropping either way.
-                return;
-            }
 
-            foreach (var p in packets)
-            {
-                if (FlowEvent.Parse(p.Prefix, p.Time, p.Payload, sandboxOfInterface) is { } e)
+                foreach (var p in packets)
                 {
-                    Interlocked.Increment(ref received);
-                    Add(e);
+                    if (FlowEvent.Parse(p.Prefix, p.Time, p.Payload, sandboxOfInterface) is { } e)
+                    {
+                        Interlocked.Increment(ref received);
+                        Add(e);
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !stop.IsCancellationRequested)
+            {
+                // The rules keep dropping whatever happens here; the log goes on after a pause.
+                problem(ex.Message);
+                stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
             }
         }
     }

@@ -36,8 +36,12 @@ public sealed partial class SandboxManager
         var old = policies[name].Bandwidth;
         try
         {
-            // Limits first: they are replaced in place and put back if the rules are refused.
-            wiring.Shape(record, policy.Bandwidth);
+            // Limits first: they are replaced in place and put back if the rules are refused. A sandbox whose link
+            // is gone (its namespace vanished) keeps only its rules.
+            if (wiring.IsWired(record))
+            {
+                wiring.Shape(record, policy.Bandwidth);
+            }
         }
         catch (KernelException ex)
         {
@@ -68,6 +72,11 @@ public sealed partial class SandboxManager
 
     private void RestoreShaping(SandboxRecord record, ArcBox.Policy.Model.Bandwidth? bandwidth)
     {
+        if (!wiring.IsWired(record))
+        {
+            return;
+        }
+
         try
         {
             wiring.Shape(record, bandwidth);

@@ -115,7 +115,7 @@ public sealed partial class SandboxManager
         var removed = 0;
         var interfaces = live.Select(r => r.Interface).ToHashSet(StringComparer.Ordinal);
         interfaces.UnionWith(live.Where(r => policies.TryGetValue(r.Name, out var p) && p.Bandwidth?.Egress is not null).Select(r => InterfaceNames.Ifb(network.Prefix, r.Interface)));
-        foreach (var link in host.Links().Where(l => (l.Name.StartsWith(network.Prefix + "-", StringComparison.Ordinal) || l.Name.StartsWith(network.Prefix + ".", StringComparison.Ordinal)) && !interfaces.Contains(l.Name)))
+        foreach (var link in host.Links().Where(l => (l.Name.StartsWith(network.Prefix + "-", StringComparison.Ordinal) || (l.Name.StartsWith(network.Prefix + ".", StringComparison.Ordinal) && l.Kind == "ifb")) && !interfaces.Contains(l.Name)))
         {
             host.DeleteLink(link.Name);
             removed++;

@@ -24,7 +24,9 @@ public sealed record SandboxStats(
 
 public sealed partial class SandboxManager
 {
-    private readonly Lazy<NftRuleDump> counterReader = new(NftRuleDump.Open, LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lock statsGate = new();
+    private IReadOnlyList<SandboxStats>? statsCache;
+    private readonly Lazy<NftRuleDump> counterReader = new(NftRuleDump.Open, LazyThreadSafetyMode.PublicationOnly);
 
     /// <summary>
     /// The kernel's counters, read in one netlink dump of our table's rules (not through libnftables, whose cache
@@ -36,8 +38,26 @@ public sealed partial class SandboxManager
         if (name is not null)
         {
             Get(name);
+            return Read(name);
         }
 
+        // Every reader of all counters within a second shares one read (top, scrapes, a flood of them), so
+        // readers cost the kernel and the daemon at most one dump per second.
+        lock (statsGate)
+        {
+            if (statsCache is { } cached && DateTimeOffset.UtcNow - cached[0].Time < TimeSpan.FromSeconds(1) && cached.Count == records.Count)
+            {
+                return cached;
+            }
+
+            var fresh = Read(null);
+            statsCache = fresh.Count > 0 ? fresh : null;
+            return fresh;
+        }
+    }
+
+    private IReadOnlyList<SandboxStats> Read(string? name)
+    {
         var counted = counterReader.Value.Rules(network.Table)
             .Select(r => new CountedRule(r.Chain, r.Comment, (long)r.Packets, (long)r.Bytes, r.Verdict switch { 0 => "drop", 1 or -5 => "allow", _ => null }));
         var links = host.LinkCounters();

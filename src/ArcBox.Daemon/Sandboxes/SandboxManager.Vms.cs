@@ -7,7 +7,30 @@ public sealed partial class SandboxManager
 {
     private VmHost? vmHost;
 
+    private Timer? consoleWatch;
+
     private VmHost VmHost => vmHost ??= new VmHost(config.StateDirectory);
+
+    /// <summary>Every 5 s, empties console logs that grew over <see cref="VmConsole.MaxBytes"/>.</summary>
+    private void StartConsoleWatch() => consoleWatch = new Timer(_ => CapConsoles(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+
+    private void CapConsoles()
+    {
+        foreach (var r in records.Values.Where(r => r.IsTap))
+        {
+            try
+            {
+                if (VmHost.Status(r.Name) is { State: "running" } vm && VmConsole.Cap(vm.Console))
+                {
+                    Hosting.Log.VmConsoleCapped(log, r.Name, VmConsole.MaxBytes >> 20);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Hosting.Log.VmConsoleCapped(log, r.Name, -1);
+            }
+        }
+    }
 
     /// <summary>Boots a microVM on a TAP sandbox; returns once QEMU runs (the guest is booting).</summary>
     public Task<VmStatus> StartVmAsync(string name, VmRequest request, CancellationToken cancellationToken = default) =>
@@ -22,11 +45,10 @@ public sealed partial class SandboxManager
             },
             cancellationToken);
 
-    public VmStatus? VmOf(string name)
-    {
-        var r = Get(name);
-        return r.IsTap ? VmHost.Status(name) : null;
-    }
+    public VmStatus? VmOf(string name) => VmOf(Get(name));
+
+    /// <summary>The VM of a record already in hand (no lookup: the sandbox may be going away meanwhile).</summary>
+    public VmStatus? VmOf(SandboxRecord r) => r.IsTap ? VmHost.Status(r.Name) : null;
 
     public IReadOnlyList<VmStatus> Vms() =>
         [.. records.Values.Where(r => r.IsTap).OrderBy(r => r.Name, StringComparer.Ordinal).Select(r => VmHost.Status(r.Name)).OfType<VmStatus>()];

@@ -63,6 +63,7 @@ public sealed partial class SandboxManager : IDisposable
             manager.StartResolver();
             manager.StartDhcp();
             manager.StartFlowLog();
+            manager.StartConsoleWatch();
             return manager;
         }
         catch
@@ -103,6 +104,7 @@ public sealed partial class SandboxManager : IDisposable
         resolver?.Dispose();
         dhcp?.Dispose();
         flowLog?.Dispose();
+        consoleWatch?.Dispose();
         foreach (var relay in relays.Values)
         {
             relay.Dispose();

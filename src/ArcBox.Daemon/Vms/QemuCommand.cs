@@ -65,7 +65,7 @@ public static class QemuCommand
             "-append", commandLine,
             "-netdev", $"tap,id=net0,ifname={r.Interface},script=no,downscript=no,vhost=off,vnet_hdr=on",
             "-device", $"virtio-net-device,netdev=net0,mac={r.Mac}",
-            "-chardev", $"file,id=console0,path={Escape(paths.Console)}",
+            "-chardev", $"file,id=console0,path={Escape(paths.Console)},append=on",
             "-serial", "chardev:console0",
             "-qmp", $"unix:{Escape(paths.Qmp)},server=on,wait=off",
             "-pidfile", paths.Pid,

@@ -6,12 +6,17 @@ namespace ArcBox.Dns.Server;
 public sealed class QueryLog(int capacity)
 {
     private readonly ConcurrentDictionary<string, Queue<QueryLogEntry>> rings = new(StringComparer.Ordinal);
+    private long sequence;
+
+    /// <summary>The sequence number of the newest entry (entries are numbered from 1 as they are added).</summary>
+    public long Last => Interlocked.Read(ref sequence);
 
     public void Add(QueryLogEntry entry)
     {
         var ring = rings.GetOrAdd(entry.Sandbox, _ => new Queue<QueryLogEntry>());
         lock (ring)
         {
+            entry.Sequence = Interlocked.Increment(ref sequence);
             ring.Enqueue(entry);
             while (ring.Count > capacity)
             {

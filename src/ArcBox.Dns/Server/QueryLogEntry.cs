@@ -10,6 +10,9 @@ public sealed class QueryLogEntry(DateTimeOffset time, string sandbox, string na
 {
     public DateTimeOffset Time { get; } = time;
 
+    /// <summary>Its place in the log, in the order entries were added (a cursor for followers).</summary>
+    public long Sequence { get; internal set; }
+
     public string Sandbox { get; } = sandbox;
 
     public string Name { get; } = name;

@@ -12,6 +12,7 @@ public sealed partial class RouteNetlink
 {
     private const ushort RTM_NEWQDISC = 36;
     private const ushort RTM_DELQDISC = 37;
+    private const ushort RTM_GETQDISC = 38;
     private const ushort RTM_NEWTFILTER = 44;
     private const ushort TCA_KIND = 1;
     private const ushort TCA_OPTIONS = 2;
@@ -101,6 +102,21 @@ public sealed partial class RouteNetlink
         socket.Request(msg, $"redirect ingress of {link} to {ifb}");
     }
 
+    /// <summary>Whether a link has an ingress qdisc (ours carries the redirect).</summary>
+    public bool HasIngress(int index, string link)
+    {
+        foreach (var reply in socket.Dump(new NetlinkMessage(RTM_GETQDISC, 0).TcMsg(index, 0, 0), $"list qdiscs of {link}"))
+        {
+            // struct tcmsg: ifindex at 4, parent at 12.
+            if (reply.Length >= 20 && BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(4)) == index && BinaryPrimitives.ReadUInt32LittleEndian(reply.AsSpan(12)) == TC_H_INGRESS)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Removes a link's ingress qdisc and with it the redirect; false when there was none.</summary>
     public bool DeleteIngress(int index, string link) =>
         DeleteQdisc(new NetlinkMessage(RTM_DELQDISC, 0).TcMsg(index, IngressHandle, TC_H_INGRESS), $"delete ingress qdisc of {link}");
@@ -114,7 +130,7 @@ public sealed partial class RouteNetlink
         }
         catch (KernelException ex) when (ex.Errno == Errno.ENOENT || ex.Errno == Errno.EINVAL)
         {
-            // ENOENT: no such qdisc; EINVAL: deleting the default root qdisc ("cannot delete qdisc with handle of zero").
+            // ENOENT: no such qdisc (also for the default root qdisc); EINVAL from older kernels for the latter.
             return false;
         }
     }

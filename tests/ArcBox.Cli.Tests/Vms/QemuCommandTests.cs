@@ -37,7 +37,7 @@ public sealed class QemuCommandTests
         Assert.Equal("/k/initrd.img", After(args, "-initrd"));
         Assert.Equal("tap,id=net0,ifname=ab-web,script=no,downscript=no,vhost=off,vnet_hdr=on", After(args, "-netdev"));
         Assert.Equal("virtio-net-device,netdev=net0,mac=02:00:0a:00:00:07", After(args, "-device"));
-        Assert.Equal("file,id=console0,path=/var/lib/arc,,box/vms/web/console.log", After(args, "-chardev"));
+        Assert.Equal("file,id=console0,path=/var/lib/arc,,box/vms/web/console.log,append=on", After(args, "-chardev"));
         Assert.Equal("1000:1000", After(args, "-runas"));
         Assert.Contains("-no-reboot", args);
         Assert.Contains("-nodefaults", args);

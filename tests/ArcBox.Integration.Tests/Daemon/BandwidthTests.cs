@@ -31,8 +31,11 @@ public class BandwidthTests
         // Another sandbox is not limited by this one's buckets.
         Assert.True(Iperf(net.NamespaceOf("free"), upload: true) > 100e6, "the unlimited sandbox is shaped too");
 
-        // A live change replaces the buckets in place.
+        // A live change replaces the buckets in place; the redirect into the IFB stays as it was.
+        var redirect = net.Host.Exec("tc", "filter", "show", "dev", $"{net.Prefix}-limited", "ingress").Stdout;
         net.SetPolicy("limited", Policy("40mbit", "100mbit"));
+        Assert.Equal(redirect, net.Host.Exec("tc", "filter", "show", "dev", $"{net.Prefix}-limited", "ingress").Stdout);
+        Assert.Contains("mirred (Egress Redirect to device " + ifb + ")", redirect, StringComparison.Ordinal);
         AssertRate(Iperf(ns, upload: true), 40e6, "upload at 40mbit");
         AssertRate(Iperf(ns, upload: false), 100e6, "download at 100mbit");
 

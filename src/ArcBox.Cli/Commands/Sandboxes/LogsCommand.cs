@@ -73,10 +73,11 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
         using var client = settings.Client();
         using var interrupt = Interrupt.Watch();
         var path = settings.Name is null ? "v1/logs" : $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/logs";
-        string? after = null;
+        string? cursor = null;
+        long flow = 0, dns = 0;
         while (true)
         {
-            var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}";
+            var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(cursor is null ? "" : "&cursor=" + cursor)}";
             var entries = await client.SendAsync(HttpMethod.Get, query, ct: CancellationToken.None);
             if (settings.Json && !settings.Follow)
             {
@@ -87,8 +88,20 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
             foreach (var e in entries.EnumerateArray())
             {
                 Console.Out.WriteLine(settings.Json ? e.GetRawText() : Line(e));
-                after = e.GetProperty("time").GetString();
+                var sequence = e.GetProperty("sequence").GetInt64();
+                if (e.GetProperty("kind").GetString() == "flow")
+                {
+                    flow = Math.Max(flow, sequence);
+                }
+                else
+                {
+                    dns = Math.Max(dns, sequence);
+                }
             }
+
+            // The next page starts after the highest flow and DNS numbers seen: nothing is skipped or repeated,
+            // whatever the entries' timestamps.
+            cursor = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{flow}:{dns}");
 
             if (!settings.Follow)
             {

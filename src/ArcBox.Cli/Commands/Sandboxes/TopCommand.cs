@@ -94,9 +94,10 @@ public sealed class TopCommand : AsyncCommand<TopCommand.Settings>
             string up = "-", down = "-", drops = "-";
             if (previous.TryGetValue(name, out var before) && (now.Time - before.Time).TotalSeconds is var seconds and > 0)
             {
-                up = Rate((now.Sent - before.Sent) / seconds);
-                down = Rate((now.Received - before.Received) / seconds);
-                drops = ((now.Dropped - before.Dropped) / seconds).ToString("F0", CultureInfo.InvariantCulture);
+                // Counters start again when a link is recreated or a policy swapped: no negative rates.
+                up = Rate(Math.Max(0, now.Sent - before.Sent) / seconds);
+                down = Rate(Math.Max(0, now.Received - before.Received) / seconds);
+                drops = (Math.Max(0, now.Dropped - before.Dropped) / seconds).ToString("F0", CultureInfo.InvariantCulture);
             }
 
             previous[name] = now;

@@ -26,11 +26,6 @@ public static class VmConsoleFollower
                 return ExitCodes.Success;
             }
 
-            if (bytes.Length > 0)
-            {
-                continue;
-            }
-
             if (interrupt.Requested || DateTime.UtcNow > deadline)
             {
                 var timedOut = !interrupt.Requested;
@@ -42,6 +37,13 @@ public static class VmConsoleFollower
                 await client.SendAsync(HttpMethod.Post, $"{path}/stop?grace=0", ct: CancellationToken.None);
                 Console.Error.WriteLine(timedOut ? $"arcbox: VM {name} stopped after {timeout!.Value.TotalSeconds:0.#} s (--timeout)" : $"arcbox: VM {name} stopped (interrupted)");
                 return timedOut ? TimedOut : Interrupted;
+            }
+
+            // A guest that never stops printing must still stop at the deadline or on Ctrl-C: checked before
+            // reading more.
+            if (bytes.Length > 0)
+            {
+                continue;
             }
 
             await interrupt.WaitAsync(TimeSpan.FromMilliseconds(100));

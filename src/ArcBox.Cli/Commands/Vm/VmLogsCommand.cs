@@ -24,11 +24,14 @@ public sealed class VmLogsCommand : AsyncCommand<VmLogsCommand.Settings>
             return code == VmConsoleFollower.Interrupted ? ExitCodes.Success : code;
         }
 
+        // What the console held when asked, not what a chatty guest keeps adding (that is --follow).
         using var stdout = Console.OpenStandardOutput();
         long offset = 0;
-        while (true)
+        long? end = null;
+        while (end is null || offset < end)
         {
             var (bytes, headers) = await client.GetBytesAsync($"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/vm/console?offset={offset}", cancellationToken);
+            end ??= headers.TryGetValues("X-Console-Length", out var length) ? long.Parse(length.First(), System.Globalization.CultureInfo.InvariantCulture) : null;
             if (bytes.Length == 0)
             {
                 return ExitCodes.Success;
@@ -37,5 +40,7 @@ public sealed class VmLogsCommand : AsyncCommand<VmLogsCommand.Settings>
             await stdout.WriteAsync(bytes, cancellationToken);
             offset = long.Parse(headers.GetValues("X-Console-Offset").First(), System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        return ExitCodes.Success;
     }
 }
