@@ -76,8 +76,16 @@ public class VmCommandTests
             Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
         }
 
+        // A failed start on an existing tap sandbox leaves its policy as it was.
+        net.Create("tapbox", "network:\n  outbound:\n    - protocol: tcp\n      port: 443\n", attach: "tap");
+        var other = Path.Combine(net.Directory, "other.yaml");
+        File.WriteAllText(other, "network:\n  outbound: []\n");
+        var failed = net.Arcbox("vm", "run", "tapbox", "--kernel", image.Kernel, "--memory", "8", "--policy", other);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("port: 443", net.Arcbox("policy", "show", "tapbox").EnsureSuccess("policy show").Stdout, StringComparison.Ordinal);
+
         var names = net.Get("v1/sandboxes").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["box"], names);
+        Assert.Equal(["box", "tapbox"], names);
         Assert.Empty(VmGuest.QemuOf(net));
     }
 }

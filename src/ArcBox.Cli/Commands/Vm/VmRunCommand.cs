@@ -84,6 +84,7 @@ public sealed class VmRunCommand : AsyncCommand<VmRunCommand.Settings>
         using var client = settings.Client();
         var path = $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}";
         var created = false;
+        PolicyInput? previousPolicy = null;
         if (await client.GetOrNullAsync(path, cancellationToken) is { } existing)
         {
             if (existing.GetProperty("attach").GetString() != "tap")
@@ -98,6 +99,8 @@ public sealed class VmRunCommand : AsyncCommand<VmRunCommand.Settings>
 
             if (policy is not null)
             {
+                var yaml = System.Text.Encoding.UTF8.GetString((await client.GetBytesAsync($"{path}/policy?format=yaml", cancellationToken)).Body);
+                previousPolicy = new PolicyInput(null, yaml, existing.GetProperty("policy").GetString());
                 await client.SendAsync(HttpMethod.Put, $"{path}/policy", policy, cancellationToken);
             }
         }
@@ -112,10 +115,19 @@ public sealed class VmRunCommand : AsyncCommand<VmRunCommand.Settings>
         {
             vm = await client.SendAsync(HttpMethod.Post, $"{path}/vm", new VmRequest(kernel, initrd, settings.Append, settings.Memory, settings.Cpus, settings.Accel), cancellationToken);
         }
-        catch (CliException) when (created)
+        catch (CliException) when (created || previousPolicy is not null)
         {
-            // Nothing half-made stays behind: the sandbox this run created goes with the failed start.
-            await client.SendAsync(HttpMethod.Delete, path, ct: CancellationToken.None);
+            // Nothing half-made stays behind: the sandbox this run created goes with the failed start, and an
+            // existing one gets its policy back.
+            if (created)
+            {
+                await client.SendAsync(HttpMethod.Delete, path, ct: CancellationToken.None);
+            }
+            else
+            {
+                await client.SendAsync(HttpMethod.Put, $"{path}/policy", previousPolicy, CancellationToken.None);
+            }
+
             throw;
         }
 
