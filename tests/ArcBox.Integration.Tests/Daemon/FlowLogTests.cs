@@ -171,3 +171,58 @@ public class MetricsTests
             "import sys,urllib.request,urllib.error\ntry:\n  print(urllib.request.urlopen('http://127.0.0.1:9464" + path + "',timeout=5).read().decode())\nexcept urllib.error.HTTPError as e:\n  print('HTTP', e.code)"])
             .EnsureSuccess("fetch " + path).Stdout;
 }
+
+/// <summary>Two daemons in one host namespace (different prefixes) each log their own sandboxes' flows.</summary>
+public class SideBySideLogTests
+{
+    [Fact]
+    public void Daemons_side_by_side_read_their_own_flow_logs()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("duo");
+        var second = Path.Combine(net.Directory, "second");
+        Directory.CreateDirectory(second);
+        var prefix = "u" + net.Prefix[1..];
+        File.WriteAllText(Path.Combine(second, "arcbox.yaml"), $"subnet: 10.1.0.0/24\nprefix: {prefix}\nuplink: up0\n");
+        var socket = Path.Combine(second, "arcbox.sock");
+        var cli = Path.Combine(AppContext.BaseDirectory, "arcbox.dll");
+        var daemon = net.Background(TestNetwork.NetnsPath(net.Host), "dotnet", cli, "daemon", "--config", Path.Combine(second, "arcbox.yaml"), "--state-dir", Path.Combine(second, "state"), "--socket", socket);
+        try
+        {
+            var env = new Dictionary<string, string> { ["ARCBOX_SOCKET"] = socket };
+            for (var i = 0; i < 100 && ProcessRunner.Run("dotnet", [cli, "ls"], environment: env).ExitCode != 0; i++)
+            {
+                Thread.Sleep(200);
+            }
+
+            Assert.NotEqual(ArcBox.Netfilter.NetworkConfig.LogGroupFor(net.Prefix), ArcBox.Netfilter.NetworkConfig.LogGroupFor(prefix));
+            net.Create("a", "network:\n  outbound: []\n");
+            ProcessRunner.Run("dotnet", [cli, "create", "b", "--policy", "offline"], environment: env).EnsureSuccess("create b on the second daemon");
+            Assert.False(net.Reaches(net.NamespaceOf("a"), $"tcp:{TestNetwork.SshServer}:22", 500));
+            Assert.False(net.Reaches($"/run/netns/arcbox-{prefix}-b", $"tcp:{TestNetwork.SshServer}:22", 500));
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            JsonElement first, other;
+            do
+            {
+                Thread.Sleep(200);
+                first = JsonDocument.Parse(net.Arcbox("logs", "--json").EnsureSuccess("logs").Stdout).RootElement;
+                other = JsonDocument.Parse(ProcessRunner.Run("dotnet", [cli, "logs", "--json"], environment: env).EnsureSuccess("logs of the second").Stdout).RootElement;
+            }
+            while ((first.GetArrayLength() == 0 || other.GetArrayLength() == 0) && clock.Elapsed < TimeSpan.FromSeconds(5));
+
+            Assert.Contains(first.EnumerateArray(), e => e.GetProperty("sandbox").GetString() == "a" && e.GetProperty("ruleId").GetString() == "default");
+            Assert.Contains(other.EnumerateArray(), e => e.GetProperty("sandbox").GetString() == "b" && e.GetProperty("ruleId").GetString() == "default");
+            Assert.All(first.EnumerateArray(), e => Assert.Equal("a", e.GetProperty("sandbox").GetString()));
+            ProcessRunner.Run("dotnet", [cli, "rm", "b"], environment: env).EnsureSuccess("rm b");
+        }
+        finally
+        {
+            ArcBox.Cli.Infrastructure.ChildProcess.KillTree(daemon);
+            foreach (var ns in Directory.GetFiles("/run/netns", $"arcbox-{prefix}-*"))
+            {
+                ProcessRunner.Run("ip", ["netns", "del", Path.GetFileName(ns)]);
+            }
+        }
+    }
+}
