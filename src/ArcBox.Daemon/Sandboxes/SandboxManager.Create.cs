@@ -61,7 +61,11 @@ public sealed partial class SandboxManager
             }
 
             wiring.Wire(record);
-            wiring.Shape(record, policy.Bandwidth);
+            if (policy.Bandwidth is not null)
+            {
+                // A new link has no qdiscs to remove: unlimited sandboxes cost create no tc round trips.
+                wiring.Shape(record, policy.Bandwidth);
+            }
             LearnTapLink(record);
             record = record with { Applied = true };
             store.Put(record);

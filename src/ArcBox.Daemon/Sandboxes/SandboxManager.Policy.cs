@@ -38,7 +38,7 @@ public sealed partial class SandboxManager
         {
             // Limits first: they are replaced in place and put back if the rules are refused. A sandbox whose link
             // is gone (its namespace vanished) keeps only its rules.
-            if (wiring.IsWired(record))
+            if ((old is not null || policy.Bandwidth is not null) && !Equals(old, policy.Bandwidth) && wiring.IsWired(record))
             {
                 wiring.Shape(record, policy.Bandwidth);
             }

@@ -34,6 +34,7 @@ public class FlowLogTests
         var cli = JsonDocument.Parse(net.Arcbox("logs", "web", "--denied", "--json").EnsureSuccess("logs").Stdout).RootElement;
         Assert.Contains(cli.EnumerateArray(), e => e.GetProperty("ruleId").GetString() == "default" && e.GetProperty("destinationPort").GetInt32() == 22);
         Assert.DoesNotContain(cli.EnumerateArray(), e => e.GetProperty("verdict").GetString() != "drop");
+        Assert.Matches($@"web out drop default tcp 10\.0\.0\.2:\d+ -> {TestNetwork.SshServer.Replace(".", "\\.", StringComparison.Ordinal)}:22", net.Arcbox("logs", "web").EnsureSuccess("logs as text").Stdout);
         var stats = JsonDocument.Parse(net.Arcbox("stats", "web", "--json").EnsureSuccess("stats").Stdout).RootElement;
         var rules = stats.GetProperty("rules").EnumerateArray().ToList();
         Assert.Contains(rules, r => r.GetProperty("ruleId").GetString() == "outbound[0]" && r.GetProperty("verdict").GetString() == "allow" && r.GetProperty("packets").GetInt64() >= 1);

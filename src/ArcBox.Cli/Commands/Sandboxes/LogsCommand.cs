@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using System.Text.Json;
 using ArcBox.Cli.Infrastructure;
+using ArcBox.Daemon.Sandboxes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -73,8 +75,7 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
         using var client = settings.Client();
         using var interrupt = Interrupt.Watch();
         var path = settings.Name is null ? "v1/logs" : $"v1/sandboxes/{Uri.EscapeDataString(settings.Name)}/logs";
-        string? cursor = null;
-        long flow = 0, dns = 0;
+        LogCursor? cursor = null;
         while (true)
         {
             var query = $"{path}?denied={(settings.Denied ? "true" : "false")}{(cursor is null ? "" : "&cursor=" + cursor)}";
@@ -88,20 +89,11 @@ public sealed class LogsCommand : AsyncCommand<LogsCommand.Settings>
             foreach (var e in entries.EnumerateArray())
             {
                 Console.Out.WriteLine(settings.Json ? e.GetRawText() : Line(e));
-                var sequence = e.GetProperty("sequence").GetInt64();
-                if (e.GetProperty("kind").GetString() == "flow")
-                {
-                    flow = Math.Max(flow, sequence);
-                }
-                else
-                {
-                    dns = Math.Max(dns, sequence);
-                }
             }
 
             // The next page starts after the highest flow and DNS numbers seen: nothing is skipped or repeated,
             // whatever the entries' timestamps.
-            cursor = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{flow}:{dns}");
+            cursor = (cursor ?? default).After(entries.Deserialize<List<LogEntry>>(Json.Options)!);
 
             if (!settings.Follow)
             {
