@@ -15,9 +15,14 @@ internal static class NetlinkConstants
     public const ushort NLM_F_CAPPED = 0x100; // in NLMSG_ERROR: the echoed request is only its header
     public const ushort NLM_F_ACK_TLVS = 0x200; // in NLMSG_ERROR: extended ack attributes follow
 
+    public const ushort NLM_F_APPEND = 0x800;
+    public const ushort NLA_F_NESTED = 0x8000;
+
     public const ushort NLMSG_ERROR = 2;
     public const ushort NLMSG_DONE = 3;
     public const ushort NLMSGERR_ATTR_MSG = 1;
+    public const ushort NFNL_MSG_BATCH_BEGIN = 16;
+    public const ushort NFNL_MSG_BATCH_END = 17;
 
     public const ushort RTM_NEWLINK = 16;
     public const ushort RTM_DELLINK = 17;

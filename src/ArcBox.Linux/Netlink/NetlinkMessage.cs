@@ -107,6 +107,28 @@ internal sealed class NetlinkMessage
         return Attr(type, b);
     }
 
+    /// <summary>A big-endian (network order) u16, as nf_tables attributes carry their integers.</summary>
+    public NetlinkMessage AttrBe16(ushort type, ushort value)
+    {
+        Span<byte> b = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(b, value);
+        return Attr(type, b);
+    }
+
+    public NetlinkMessage AttrBe32(ushort type, uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(b, value);
+        return Attr(type, b);
+    }
+
+    public NetlinkMessage AttrBe64(ushort type, ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(b, value);
+        return Attr(type, b);
+    }
+
     /// <summary>A NUL-terminated string, as the kernel expects for names.</summary>
     public NetlinkMessage AttrString(ushort type, string value)
     {

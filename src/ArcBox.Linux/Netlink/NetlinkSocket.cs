@@ -59,6 +59,69 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="messages"/> as one nfnetlink batch (one transaction: all or nothing) and waits for the
+    /// acknowledgement of each. The kernel processes the whole batch and reports every failing message; the first
+    /// failure is thrown, naming the message through <paramref name="describe"/>.
+    /// </summary>
+    public void Batch(IReadOnlyList<NetlinkMessage> messages, ushort subsystem, string operation, Func<int, string> describe)
+    {
+        lock (gate)
+        {
+            var begin = ++sequence;
+            var bytes = new List<byte>(messages.Count * 256);
+            void Append(NetlinkMessage m, uint seq, ushort extraFlags)
+            {
+                var start = bytes.Count;
+                bytes.AddRange(m.Finish(seq));
+                var flags = (ushort)(bytes[start + 6] | (bytes[start + 7] << 8) | extraFlags);
+                bytes[start + 6] = (byte)flags;
+                bytes[start + 7] = (byte)(flags >> 8);
+            }
+
+            Append(new NetlinkMessage(NFNL_MSG_BATCH_BEGIN, 0).NfGen(AF_UNSPEC, subsystem), begin, 0);
+            foreach (var m in messages)
+            {
+                Append(m, ++sequence, NLM_F_ACK);
+            }
+
+            Append(new NetlinkMessage(NFNL_MSG_BATCH_END, 0).NfGen(AF_UNSPEC, subsystem), ++sequence, 0);
+            SendRaw([.. bytes]);
+
+            var pending = messages.Count;
+            (int Index, byte[] Payload, ushort Flags)? failure = null;
+            while (pending > 0)
+            {
+                var n = Receive(operation);
+                foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
+                {
+                    if (type != NLMSG_ERROR || msgSeq < begin || msgSeq > begin + messages.Count)
+                    {
+                        continue;
+                    }
+
+                    if (msgSeq == begin)
+                    {
+                        // The kernel could not queue the errors (out of memory): the batch failed as a whole.
+                        ThrowIfError(payload, flags, operation);
+                        continue;
+                    }
+
+                    pending--;
+                    if (failure is null && BinaryPrimitives.ReadInt32LittleEndian(payload) != 0)
+                    {
+                        failure = ((int)(msgSeq - begin - 1), payload, flags);
+                    }
+                }
+            }
+
+            if (failure is { } f)
+            {
+                ThrowIfError(f.Payload, f.Flags, $"{operation}: {describe(f.Index)}");
+            }
+        }
+    }
+
     /// <summary>Sends a dump request and returns each reply's payload (after the nlmsghdr).</summary>
     public List<byte[]> Dump(NetlinkMessage message, string operation)
     {
@@ -166,12 +229,18 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
-    private unsafe uint Send(NetlinkMessage message, ushort extraFlags)
+    private uint Send(NetlinkMessage message, ushort extraFlags)
     {
         var seq = ++sequence;
         var bytes = message.Finish(seq).ToArray();
         var flags = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(6));
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(6), (ushort)(flags | extraFlags));
+        SendRaw(bytes);
+        return seq;
+    }
+
+    private unsafe void SendRaw(byte[] bytes)
+    {
         fixed (byte* p = bytes)
         {
             if (Interop.Sys.Send(fd.Fd, p, (nuint)bytes.Length, 0) < 0)
@@ -179,8 +248,6 @@ internal sealed class NetlinkSocket : IDisposable
                 throw KernelException.Last("netlink send");
             }
         }
-
-        return seq;
     }
 
     private unsafe int Receive(string operation)

@@ -1,0 +1,30 @@
+using System.Collections.Immutable;
+
+namespace ArcBox.Netfilter.Wire;
+
+/// <summary>One nf_tables netlink message of a batch, in the table of <see cref="Family"/> ("inet" or "arp").</summary>
+public abstract record WireOperation(string Family);
+
+/// <summary>NFT_MSG_NEWSET: a plain set (KeyType is nft's datatype id: 7 ipv4_addr, 8 ipv6_addr).</summary>
+public sealed record WireAddSet(string Family, string Name, uint KeyType, uint KeyLength, uint Flags) : WireOperation(Family)
+{
+    public const uint FlagTimeout = 0x10;
+}
+
+public sealed record WireDeleteSet(string Family, string Name) : WireOperation(Family);
+
+public sealed record WireAddChain(string Family, string Name) : WireOperation(Family);
+
+/// <summary>NFT_MSG_DELRULE without a handle: every rule of the chain.</summary>
+public sealed record WireFlushChain(string Family, string Name) : WireOperation(Family);
+
+public sealed record WireDeleteChain(string Family, string Name) : WireOperation(Family);
+
+/// <summary>NFT_MSG_NEWRULE appended to a chain, with its comment as libnftnl user data.</summary>
+public sealed record WireAddRule(string Family, string Chain, ImmutableArray<NftExpression> Expressions, string? Comment) : WireOperation(Family);
+
+/// <summary>NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM for one set.</summary>
+public sealed record WireElements(string Family, string Set, bool Delete, ImmutableArray<WireElement> Elements) : WireOperation(Family);
+
+/// <summary>A set element: its key, for a map its data (bytes or a verdict), and an optional timeout.</summary>
+public sealed record WireElement(ImmutableArray<byte> Key, ImmutableArray<byte>? Data = null, Verdict? VerdictData = null, ulong? TimeoutMilliseconds = null);

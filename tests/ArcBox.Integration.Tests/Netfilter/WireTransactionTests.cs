@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.RegularExpressions;
+using ArcBox.Linux.Namespaces;
+using ArcBox.Linux.Nftables;
+using ArcBox.Netfilter;
+using ArcBox.Netfilter.Compiler;
+using ArcBox.Netfilter.Forwarding;
+using ArcBox.Netfilter.Plan;
+using ArcBox.Netfilter.Rendering;
+using ArcBox.Netfilter.Wire;
+using ArcBox.Policy.Parsing;
+using ArcBox.Testing;
+using CsCheck;
+
+namespace ArcBox.Integration.Tests.Netfilter;
+
+/// <summary>
+/// The daemon writes sandbox changes as nf_tables netlink batches; nft writes the same changes from scripts. Two
+/// namespaces get the same random sandboxes, swaps, learnt addresses, forwards and removals, one each way, and
+/// `nft list ruleset` must read the same in both after every phase: same rules, sets, elements and comments.
+/// </summary>
+public partial class WireTransactionTests
+{
+    private const int Count = 120;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Netlink_batches_leave_the_kernel_exactly_as_libnftables_scripts_do(bool dual)
+    {
+        Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
+        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"), dual ? IPNetwork.Parse("fd00:ab::/64") : null);
+        var plans = RandomPlans(network, dual ? "0Vq2k8Lm3Zp1" : "0Hc7T1nR5Wx2");
+        var replacements = RandomPlans(network, dual ? "0Bd4Fg6Hj8K3" : "0Mn2Pq4Rs6T4");
+        var basePlan = BaseTableBuilder.Build(network);
+        using var viaNft = new TestNamespace("wla");
+        using var viaWire = new TestNamespace("wlb");
+        viaNft.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (nft)");
+        viaWire.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (wire)");
+        using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaWire));
+        using var wire = NftNetlink.OpenIn(ns);
+        var renderer = new WireRenderer(basePlan);
+        var scripts = new List<string>();
+
+        void Both(ImmutableArray<NftChange> changes, IEnumerable<NftSet> own)
+        {
+            scripts.Add(NftRenderer.Render(network, changes));
+            wire.Commit(network.Table, renderer.Render(changes, own));
+        }
+
+        void Compare(string phase)
+        {
+            // Scripts in batches (one nft run each) keep the test quick; the kernel state they leave is the same.
+            foreach (var batch in scripts.Chunk(40))
+            {
+                viaNft.Nft(string.Concat(batch)).EnsureSuccess($"{phase} (nft)");
+            }
+
+            scripts.Clear();
+            var expected = Listing(viaNft);
+            var actual = Listing(viaWire);
+            Assert.True(expected == actual, $"{phase}: listings differ\n{FirstDifference(expected, actual)}");
+        }
+
+        foreach (var plan in plans)
+        {
+            Both(SandboxChanges.Add(plan), plan.Sets);
+        }
+
+        // What the resolver learns (with timeouts) and port forwards: elements of sandbox and shared sets.
+        var target = new IPAddress([203, 0, 113, 7]);
+        foreach (var set in plans.SelectMany(p => p.Sets).Where(s => s.Type == "type ipv4_addr").Take(20))
+        {
+            scripts.Add($"add element inet {network.Table} {set.Name} {{ {target} timeout 60s }}\n");
+            wire.Commit(network.Table, [WireRenderer.Timed(set.Name, [(target, 60)], delete: false)]);
+        }
+
+        var forwards = plans.Take(5).Select((p, i) => ForwardCompiler.Elements(network, new PortForward(IPAddress.Parse("192.0.2.1"), 8000 + i, ArcBox.Policy.Model.Protocol.Tcp, p.Identity.Name, 3000 + i), p.Identity)).SelectMany(e => e).ToList();
+        forwards.AddRange(ForwardCompiler.Elements(network, new PortForward(IPAddress.Any, 9000, ArcBox.Policy.Model.Protocol.Udp, plans[5].Identity.Name, 53), plans[5].Identity));
+        Both(SandboxChanges.Elements([], forwards), []);
+        Compare("after adds, learnt addresses and forwards");
+
+        foreach (var (old, next) in plans.Zip(replacements))
+        {
+            Both(SandboxChanges.Replace(old, next), old.Sets.Concat(next.Sets).DistinctBy(s => s.Name));
+        }
+
+        Compare("after policy swaps");
+
+        Both(SandboxChanges.Elements(forwards, []), []);
+        foreach (var plan in replacements)
+        {
+            Both(SandboxChanges.Remove(plan), plan.Sets);
+        }
+
+        Compare("after removals");
+        Assert.DoesNotContain("sb_", Listing(viaWire), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failing_batch_changes_nothing_and_names_the_step()
+    {
+        Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
+        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"));
+        var basePlan = BaseTableBuilder.Build(network);
+        using var t = new TestNamespace("wlf");
+        t.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base");
+        var before = Listing(t);
+        using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(t));
+        using var wire = NftNetlink.OpenIn(ns);
+        var plan = SandboxCompiler.Compile(network, SandboxIdentity.Create(network, "x", IPAddress.Parse("10.0.0.9")), ArcBox.Policy.BuiltinPolicies.Default);
+        var changes = SandboxChanges.Add(plan).Add(new DeleteChainChange("no_such_chain"));
+        var error = Assert.Throws<NftablesException>(() => wire.Commit(network.Table, new WireRenderer(basePlan).Render(changes, plan.Sets)));
+        Assert.Contains("delete chain inet no_such_chain", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Listing(t));
+    }
+
+    private static List<SandboxPlan> RandomPlans(NetworkConfig network, string seed)
+    {
+        var yamls = PolicyGenerator.Yaml(ipv6: network.DualStack).Array[Count].Single(_ => true, seed);
+        return [.. yamls.Select((yaml, i) =>
+        {
+            var policy = PolicyParser.Parse(yaml, $"random{i}.yaml").Policy ?? throw new InvalidOperationException(yaml);
+            var v4 = IPAddress.Parse($"10.0.{(i + 2) / 250}.{((i + 2) % 250) + 2}");
+            var v6 = network.DualStack ? IPAddress.Parse($"fd00:ab::{i + 2:x}") : null;
+            return SandboxCompiler.Compile(network, SandboxIdentity.Create(network, $"s{i}", v4, v6, dhcp: i % 3 == 0), policy);
+        })];
+    }
+
+    // Element timeouts count down: the listing keeps the timeout, not the time left.
+    private static string Listing(TestNamespace ns) =>
+        Expires().Replace(ns.Exec("nft", "list", "ruleset").EnsureSuccess("list ruleset").Stdout, "");
+
+    private static string FirstDifference(string expected, string actual)
+    {
+        var a = expected.Split('\n');
+        var b = actual.Split('\n');
+        for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            if (a[i] != b[i])
+            {
+                return $"line {i + 1}:\n  nft:  {a[i]}\n  wire: {b[i]}";
+            }
+        }
+
+        return $"lengths {a.Length} and {b.Length}";
+    }
+
+    [GeneratedRegex(@" expires [0-9hms]+")]
+    private static partial Regex Expires();
+}
