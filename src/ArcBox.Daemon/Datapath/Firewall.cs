@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Net;
 using ArcBox.Linux.Nftables;
 using ArcBox.Netfilter;
@@ -21,6 +22,10 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
     private readonly NftablesContext nft = NftablesContext.Open();
     private readonly NftNetlink wire = NftNetlink.Open();
     private readonly WireRenderer wireRenderer = new(BaseTableBuilder.Build(network));
+
+    // ARCBOX_NFT_WRITER=libnftables sends every change through libnftables: a way around a kernel that would
+    // misread our batches, and the baseline the control-plane benchmark compares against.
+    private readonly bool useNetlink = Environment.GetEnvironmentVariable("ARCBOX_NFT_WRITER") != "libnftables";
     private readonly Dictionary<string, SandboxPlan> applied = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<(string Set, IPAddress Address), DateTime>> learnt = new(StringComparer.Ordinal);
 
@@ -99,7 +104,7 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
         var now = DateTime.UtcNow;
         lock (known)
         {
-            var operations = new List<WireOperation>();
+            var changes = ImmutableArray.CreateBuilder<NftChange>();
             foreach (var group in list.GroupBy(e => e.Set, StringComparer.Ordinal))
             {
                 // Within two seconds of expiry the kernel may already have dropped it: then "add" alone, never a
@@ -107,13 +112,13 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
                 var refresh = group.Where(e => known.TryGetValue((e.Set, e.Address), out var expiry) && expiry - now > TimeSpan.FromSeconds(2)).ToList();
                 if (refresh.Count > 0)
                 {
-                    operations.Add(WireRenderer.Timed(group.Key, refresh.Select(e => (e.Address, e.Seconds)), delete: true));
+                    changes.Add(new DeleteElementsChange("inet", group.Key, [.. refresh.Select(e => e.Address.ToString())]));
                 }
 
-                operations.Add(WireRenderer.Timed(group.Key, group.Select(e => (e.Address, e.Seconds)), delete: false));
+                changes.Add(new AddElementsChange("inet", group.Key, [.. group.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Address} timeout {e.Seconds}s"))]));
             }
 
-            wire.Commit(network.Table, operations);
+            Apply(changes.ToImmutable(), applied.TryGetValue(sandbox, out var plan) ? plan.Sets : []);
             foreach (var (set, address, seconds) in list)
             {
                 known[(set, address)] = now.AddSeconds(seconds);
@@ -136,6 +141,12 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
     /// <param name="own">The sets of the sandbox concerned, whose types say how their elements are written.</param>
     private void Apply(ImmutableArray<NftChange> changes, IEnumerable<NftSet> own)
     {
+        if (!useNetlink)
+        {
+            nft.Run(NftRenderer.Render(network, changes));
+            return;
+        }
+
         ImmutableArray<WireOperation> operations;
         try
         {

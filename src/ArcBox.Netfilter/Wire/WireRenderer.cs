@@ -59,10 +59,6 @@ public sealed class WireRenderer
         return ops.ToImmutable();
     }
 
-    /// <summary>Addresses into a domains set, each with its own timeout (the resolver's admissions).</summary>
-    public static WireElements Timed(string set, IEnumerable<(IPAddress Address, int Seconds)> elements, bool delete) =>
-        new("inet", set, delete, [.. elements.Select(e => new WireElement([.. e.Address.GetAddressBytes()], TimeoutMilliseconds: delete ? null : (ulong)e.Seconds * 1000))]);
-
     private static WireAddSet AddSet(NftSet set)
     {
         var (type, length) = set.Type switch
@@ -80,11 +76,22 @@ public sealed class WireRenderer
     }
 
     /// <summary>
-    /// An element in nft's syntax ("key", "key : data", fields joined by " . ") as key and data bytes. In a
-    /// concatenation every field takes a multiple of 4 bytes, as in nft's 32-bit registers.
+    /// An element in nft's syntax ("key", "key : data", fields joined by " . ", "key timeout Ns") as key and data
+    /// bytes. In a concatenation every field takes a multiple of 4 bytes, as in nft's 32-bit registers.
     /// </summary>
     public static WireElement Element(NftSet set, string value)
     {
+        ulong? timeout = null;
+        var timed = value.IndexOf(" timeout ", StringComparison.Ordinal);
+        if (timed >= 0)
+        {
+            var seconds = value[(timed + " timeout ".Length)..];
+            timeout = seconds.EndsWith('s') && ulong.TryParse(seconds.AsSpan(0, seconds.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+                ? s * 1000
+                : throw new NotSupportedException($"timeout '{seconds}'");
+            value = value[..timed];
+        }
+
         var type = set.Type.StartsWith("typeof ", StringComparison.Ordinal) ? set.Type["typeof ".Length..] : set.Type.StartsWith("type ", StringComparison.Ordinal) ? set.Type["type ".Length..] : throw new NotSupportedException($"set type '{set.Type}'");
         var colon = type.IndexOf(" : ", StringComparison.Ordinal);
         var keyTypes = (colon < 0 ? type : type[..colon]).Split(" . ");
@@ -93,7 +100,7 @@ public sealed class WireRenderer
         var key = Fields(keyTypes, keyText.Split(" . "));
         if (arrow < 0)
         {
-            return new WireElement(key);
+            return new WireElement(key, TimeoutMilliseconds: timeout);
         }
 
         var dataType = colon < 0 ? throw new NotSupportedException($"data for set {set.Name}, which is not a map") : type[(colon + 3)..];

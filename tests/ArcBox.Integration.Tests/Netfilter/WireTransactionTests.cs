@@ -72,8 +72,10 @@ public partial class WireTransactionTests
         var target = new IPAddress([203, 0, 113, 7]);
         foreach (var set in plans.SelectMany(p => p.Sets).Where(s => s.Type == "type ipv4_addr").Take(20))
         {
-            scripts.Add($"add element inet {network.Table} {set.Name} {{ {target} timeout 60s }}\n");
-            wire.Commit(network.Table, [WireRenderer.Timed(set.Name, [(target, 60)], delete: false)]);
+            Both([new AddElementsChange("inet", set.Name, [$"{target} timeout 60s"])], [set]);
+
+            // Learnt again: deleted and added in one transaction, so that the new timeout counts.
+            Both([new DeleteElementsChange("inet", set.Name, [$"{target}"]), new AddElementsChange("inet", set.Name, [$"{target} timeout 120s"])], [set]);
         }
 
         var forwards = plans.Take(5).Select((p, i) => ForwardCompiler.Elements(network, new PortForward(IPAddress.Parse("192.0.2.1"), 8000 + i, ArcBox.Policy.Model.Protocol.Tcp, p.Identity.Name, 3000 + i), p.Identity)).SelectMany(e => e).ToList();
