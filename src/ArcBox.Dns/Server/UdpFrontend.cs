@@ -1,36 +1,28 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
-using ARSoft.Tools.Net.Dns;
+using ArcBox.Dns.FastPath;
 
 namespace ArcBox.Dns.Server;
 
 /// <summary>
-/// The UDP side of the resolver. ARSoft.Tools.Net's server starts two tasks and allocates a connection per datagram;
-/// here two threads per socket receive with blocking calls and answer local names inline (no thread-pool hop, which
-/// showed in the latency tail), and only answers that wait for an upstream continue asynchronously. Messages are
-/// still parsed and encoded by ARSoft.Tools.Net.
+/// The UDP side of the resolver: threads per socket receive with blocking calls into their own buffers and a raw
+/// <see cref="SocketAddress"/> (no EndPoint per packet). Cached answers go back from the same thread without
+/// allocating; other queries are answered inline by the slow path, and only those that wait for an upstream
+/// continue asynchronously (no thread-pool hop for the rest, which showed in the latency tail).
 /// </summary>
 internal sealed class UdpFrontend : IDisposable
 {
     private const int Threads = 2;
-    private const int MaxUdp = 4096;
-
-    // ARSoft.Tools.Net 3.6.1 (pinned) encodes only through an internal method; bound once, checked at start.
-    private static readonly Func<DnsMessageBase, DnsRawPackage> Encode = BindEncoder();
 
     private readonly Socket socket;
-    private readonly Func<IPAddress, bool> accept;
-    private readonly Func<DnsMessage, IPAddress, ValueTask<DnsMessage?>> handle;
-    private readonly Action malformed;
+    private readonly ResolverServer server;
+    private readonly IPEndPoint template;
     private readonly CancellationTokenSource stop = new();
 
-    /// <param name="accept">Before parsing: whether this source may ask now (a sandbox, within its rate).</param>
-    public UdpFrontend(IPEndPoint endpoint, Func<IPAddress, bool> accept, Func<DnsMessage, IPAddress, ValueTask<DnsMessage?>> handle, Action malformed)
+    public UdpFrontend(IPEndPoint endpoint, ResolverServer server)
     {
-        this.accept = accept;
-        this.handle = handle;
-        this.malformed = malformed;
+        this.server = server;
+        template = new IPEndPoint(endpoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.ReceiveBufferSize = 4 << 20;
         socket.Bind(endpoint);
@@ -53,15 +45,15 @@ internal sealed class UdpFrontend : IDisposable
 
     private void Loop()
     {
-        var buffer = new byte[MaxUdp];
-        var any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        var buffer = new byte[WireQuery.MaxUdp];
+        var response = new byte[WireQuery.MaxUdp];
+        var from = new SocketAddress(socket.AddressFamily);
         while (!stop.IsCancellationRequested)
         {
-            EndPoint from = any;
             int length;
             try
             {
-                length = socket.ReceiveFrom(buffer, ref from);
+                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
             catch (ObjectDisposedException)
             {
@@ -72,46 +64,49 @@ internal sealed class UdpFrontend : IDisposable
                 continue;
             }
 
-            var remote = (IPEndPoint)from;
-            var source = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
-            if (!accept(source))
+            switch (server.Receive(buffer.AsSpan(0, length), from, response, out var written, out var slow))
             {
-                continue;
-            }
-
-            DnsMessage query;
-            try
-            {
-                query = DnsMessage.Parse(new ArraySegment<byte>(buffer, 0, length));
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                malformed();
-                continue;
-            }
-
-            var answer = handle(query, source);
-            if (answer.IsCompletedSuccessfully)
-            {
-                Send(query, answer.Result, remote);
-            }
-            else
-            {
-                _ = answer.AsTask().ContinueWith(t => Send(query, t.IsCompletedSuccessfully ? t.Result : null, remote), TaskScheduler.Default);
+                case Disposition.Answered:
+                    Send(response.AsSpan(0, written), from);
+                    break;
+                case Disposition.Slow:
+                    Slow(new ArraySegment<byte>(buffer, 0, length), slow, from);
+                    break;
             }
         }
     }
 
-    private void Send(DnsMessage query, DnsMessage? response, IPEndPoint remote)
+    private void Slow(ArraySegment<byte> datagram, SlowQuery query, SocketAddress from)
     {
-        if (response is null)
+        var answer = server.AnswerSlow(datagram, query);
+        if (answer.IsCompletedSuccessfully)
         {
+            if (answer.Result is { } bytes)
+            {
+                Send(bytes, from);
+            }
+
             return;
         }
 
+        // The receive address is reused by the next packet: keep a copy for the later answer.
+        var remote = template.Create(from);
+        _ = answer.AsTask().ContinueWith(
+            t =>
+            {
+                if (t.IsCompletedSuccessfully && t.Result is { } bytes)
+                {
+                    Send(bytes, remote);
+                }
+            },
+            TaskScheduler.Default);
+    }
+
+    private void Send(ReadOnlySpan<byte> bytes, SocketAddress to)
+    {
         try
         {
-            socket.SendTo(Bytes(query, response), SocketFlags.None, remote);
+            socket.SendTo(bytes, SocketFlags.None, to);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -119,27 +114,15 @@ internal sealed class UdpFrontend : IDisposable
         }
     }
 
-    /// <summary>The encoded response; over the client's UDP size it is truncated (TC) so that the client retries over TCP.</summary>
-    private static ArraySegment<byte> Bytes(DnsMessage query, DnsMessage response)
+    private void Send(ArraySegment<byte> bytes, EndPoint to)
     {
-        var limit = query.IsEDnsEnabled && query.EDnsOptions is { } edns ? Math.Clamp((int)edns.UdpPayloadSize, 512, MaxUdp) : 512;
-        var bytes = Encode(response).ToArraySegment(false);
-        if (bytes.Count <= limit)
+        try
         {
-            return bytes;
+            socket.SendTo(bytes, SocketFlags.None, to);
         }
-
-        response.AnswerRecords.Clear();
-        response.AuthorityRecords.Clear();
-        response.AdditionalRecords.Clear();
-        response.IsTruncated = true;
-        return Encode(response).ToArraySegment(false);
-    }
-
-    private static Func<DnsMessageBase, DnsRawPackage> BindEncoder()
-    {
-        var method = typeof(DnsMessageBase).GetMethod("Encode", BindingFlags.Instance | BindingFlags.NonPublic, null, Type.EmptyTypes, null)
-            ?? throw new InvalidOperationException("ARSoft.Tools.Net has no DnsMessageBase.Encode(): the pinned version 3.6.1 is required");
-        return method.CreateDelegate<Func<DnsMessageBase, DnsRawPackage>>();
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The client went away; nothing to tell it.
+        }
     }
 }
