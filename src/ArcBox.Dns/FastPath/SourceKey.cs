@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace ArcBox.Dns.FastPath;
 
@@ -12,18 +12,24 @@ internal static class SourceKey
 {
     private static readonly UInt128 Mapped = (UInt128)0xffff << 32;
 
+    // Linux: sa_family_t in host byte order; .NET's SocketAddress holds the same native bytes.
+    private const ushort AfInet = 2;
+    private const ushort AfInet6 = 10;
+
+    public static bool TryRead(SocketAddress address, out UInt128 key) => TryRead(address.Buffer.Span[..address.Size], out key);
+
+    /// <param name="sockaddr">sockaddr_in: family, port, 4-byte address; sockaddr_in6: family, port, flowinfo, 16-byte address.</param>
     /// <returns>False for a family other than IPv4 or IPv6.</returns>
-    public static bool TryRead(SocketAddress address, out UInt128 key)
+    public static bool TryRead(ReadOnlySpan<byte> sockaddr, out UInt128 key)
     {
-        // Linux sockaddr_in: family, port, 4-byte address; sockaddr_in6: family, port, flowinfo, 16-byte address.
-        var raw = address.Buffer.Span;
-        switch (address.Family)
+        var family = sockaddr.Length >= 2 ? MemoryMarshal.Read<ushort>(sockaddr) : (ushort)0;
+        switch (family)
         {
-            case AddressFamily.InterNetwork when address.Size >= 8:
-                key = Mapped | BinaryPrimitives.ReadUInt32BigEndian(raw[4..]);
+            case AfInet when sockaddr.Length >= 8:
+                key = Mapped | BinaryPrimitives.ReadUInt32BigEndian(sockaddr[4..]);
                 return true;
-            case AddressFamily.InterNetworkV6 when address.Size >= 24:
-                key = BinaryPrimitives.ReadUInt128BigEndian(raw[8..]);
+            case AfInet6 when sockaddr.Length >= 24:
+                key = BinaryPrimitives.ReadUInt128BigEndian(sockaddr[8..]);
                 return true;
             default:
                 key = default;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using ARSoft.Tools.Net.Dns;
 using ArcBox.Dns.FastPath;
 
@@ -33,8 +32,9 @@ public sealed partial class ResolverServer
     /// Before parsing: only sandboxes may ask, and a sandbox over its rate gets silence (its resolver retries
     /// later), so a flood costs almost nothing and other sandboxes keep their rate. Then the response cache.
     /// </summary>
+    /// <param name="from">The source as a raw sockaddr.</param>
     /// <param name="response">Where an answered query's response goes; <paramref name="written"/> bytes of it.</param>
-    internal Disposition Receive(ReadOnlySpan<byte> datagram, SocketAddress from, Span<byte> response, out int written, out SlowQuery slow)
+    internal Disposition Receive(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> from, Span<byte> response, out int written, out SlowQuery slow)
     {
         written = 0;
         slow = default;
@@ -76,7 +76,9 @@ public sealed partial class ResolverServer
 
     /// <summary>
     /// The slow path for a datagram <see cref="Receive"/> passed on. Parses before returning (the caller reuses
-    /// its buffer); the encoded response, truncated to the client's UDP size, or null to send nothing.
+    /// its buffer); the encoded response, truncated to the client's UDP size, or null to send nothing. Local
+    /// answers complete inline; a sandbox with domains rules may have to wait for the firewall, so its queries
+    /// continue on the thread pool and never hold up the receiving thread.
     /// </summary>
     internal ValueTask<ArraySegment<byte>?> AnswerSlow(ArraySegment<byte> datagram, SlowQuery slow)
     {
@@ -97,7 +99,9 @@ public sealed partial class ResolverServer
             return ValueTask.FromResult<ArraySegment<byte>?>(null);
         }
 
-        return AnswerSlowAsync(query, slow);
+        return slow.Slot.View.HasDomainRules
+            ? new ValueTask<ArraySegment<byte>?>(Task.Run(() => AnswerSlowAsync(query, slow).AsTask()))
+            : AnswerSlowAsync(query, slow);
     }
 
     private async ValueTask<ArraySegment<byte>?> AnswerSlowAsync(DnsMessage query, SlowQuery slow)

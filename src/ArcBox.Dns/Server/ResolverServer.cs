@@ -97,7 +97,15 @@ public sealed partial class ResolverServer : IDisposable
 
     public void Dispose()
     {
-        tcp?.Stop();
+        try
+        {
+            tcp?.Stop();
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+        {
+            // ARSoft.Tools.Net's Stop waits for its listener tasks and reports their cancellation.
+        }
+
         foreach (var frontend in udp)
         {
             frontend.Dispose();

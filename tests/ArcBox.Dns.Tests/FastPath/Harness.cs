@@ -113,7 +113,12 @@ internal sealed class Harness : IDisposable
         return Bytes(Server.AnswerSlow(new ArraySegment<byte>([.. datagram]), new SlowQuery(state, slot, null, default)));
     }
 
-    public static SocketAddress Address(IPAddress? from) => new IPEndPoint(from ?? Web, 40000).Serialize();
+    /// <summary>The raw sockaddr the kernel reports for a source (what .NET's SocketAddress holds on Linux).</summary>
+    public static byte[] Address(IPAddress? from)
+    {
+        var address = new IPEndPoint(from ?? Web, 40000).Serialize();
+        return address.Buffer.Span[..address.Size].ToArray();
+    }
 
     public void Dispose()
     {
