@@ -1,5 +1,3 @@
-using ARSoft.Tools.Net.Dns;
-
 namespace ArcBox.Dns.FastPath;
 
 /// <summary>
@@ -7,8 +5,8 @@ namespace ArcBox.Dns.FastPath;
 /// next query's header and question. Compression pointers in it point into the question or into itself, and a
 /// question for the same name (in any letter case) has the same wire length, so the offsets stay valid.
 /// </summary>
-/// <param name="Answers">The bytes after the question and before the OPT record.</param>
-/// <param name="Ttls">Where, relative to <paramref name="Answers"/>, the TTLs that count down sit, and their TTL at <see cref="CacheHint.Stored"/>.</param>
+/// <param name="answers">The bytes after the question and before the OPT record.</param>
+/// <param name="ttls">Where, relative to <paramref name="answers"/>, the TTLs that count down sit, and their TTL at <see cref="CacheHint.Stored"/>.</param>
 internal sealed class CachedResponse(byte[] answers, ushort answerCount, byte returnCode, (int Offset, int Ttl)[] ttls, CacheHint hint)
 {
     public byte[] Answers { get; } = answers;
@@ -19,9 +17,6 @@ internal sealed class CachedResponse(byte[] answers, ushort answerCount, byte re
 
     public (int Offset, int Ttl)[] Ttls { get; } = ttls;
 
+    /// <summary>What a hit logs, and how the TTLs count down.</summary>
     public CacheHint Hint { get; } = hint;
-
-    public string Name => Hint.Name;
-
-    public RecordType Type => Hint.Type;
 }

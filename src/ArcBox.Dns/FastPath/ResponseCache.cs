@@ -115,15 +115,15 @@ internal sealed class ResponseCache
             }
         }
 
-        var count = BinaryPrimitives.ReadUInt16BigEndian(r[6..]);
-        if (hint.AgingTtls.Length != count)
+        var answers = BinaryPrimitives.ReadUInt16BigEndian(r[6..]);
+        if (hint.AgingTtls.Length != answers)
         {
             return null;
         }
 
         var ttls = new List<(int Offset, int Ttl)>();
         var pos = questionEnd;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < answers; i++)
         {
             pos = SkipName(r, pos);
 
@@ -146,7 +146,7 @@ internal sealed class ResponseCache
             return null;
         }
 
-        return new CachedResponse(r[questionEnd..pos].ToArray(), count, (byte)(r[3] & 0x0f), [.. ttls], hint);
+        return new CachedResponse(r[questionEnd..pos].ToArray(), answers, (byte)(r[3] & 0x0f), [.. ttls], hint);
     }
 
     /// <returns>The offset after the name, or -1 when it runs off the end.</returns>
