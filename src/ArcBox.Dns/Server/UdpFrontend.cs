@@ -83,6 +83,12 @@ internal sealed class UdpFrontend : IDisposable
 
             for (var i = 0; i < count; i++)
             {
+                // Larger than any query a client may send over UDP: dropped whole, never read in part.
+                if (batch.Truncated(i))
+                {
+                    continue;
+                }
+
                 var datagram = batch.Datagram(i);
                 switch (server.Receive(datagram, batch.Source(i), batch.NextReply(), out var written, out var slow))
                 {

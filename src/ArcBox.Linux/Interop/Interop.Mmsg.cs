@@ -7,7 +7,8 @@ internal static partial class Interop
         /// <summary>recvmmsg: return once one datagram is in, with as many more as are already queued.</summary>
         internal const int MSG_WAITFORONE = 0x10000;
 
-        internal const int MSG_DONTWAIT = 0x40;
+        /// <summary>In msg_flags after a receive: the datagram was larger than the buffer and was cut.</summary>
+        internal const int MSG_TRUNC = 0x20;
 
         /// <summary>struct iovec.</summary>
         [StructLayout(LayoutKind.Sequential)]

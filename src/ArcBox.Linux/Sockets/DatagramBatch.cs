@@ -61,14 +61,7 @@ public sealed unsafe class DatagramBatch : IDisposable
     /// <summary>Blocks until a datagram arrives; takes every one already queued, up to the capacity.</summary>
     /// <returns>The number received (0 only when the socket was shut down).</returns>
     /// <exception cref="KernelException">The socket failed or was closed.</exception>
-    public int Receive(SafeHandle socket) => Receive(socket, Interop.Sys.MSG_WAITFORONE);
-
-    /// <summary>Takes the datagrams already queued, without waiting.</summary>
-    /// <returns>The number received; 0 when none was queued.</returns>
-    /// <exception cref="KernelException">The socket failed or was closed.</exception>
-    public int TryReceive(SafeHandle socket) => Receive(socket, Interop.Sys.MSG_DONTWAIT);
-
-    private int Receive(SafeHandle socket, int flags)
+    public int Receive(SafeHandle socket)
     {
         for (var i = 0; i < capacity; i++)
         {
@@ -79,7 +72,7 @@ public sealed unsafe class DatagramBatch : IDisposable
         queued = 0;
         while (true)
         {
-            var n = Interop.Sys.RecvMmsg(socket, inbound, (uint)capacity, flags, null);
+            var n = Interop.Sys.RecvMmsg(socket, inbound, (uint)capacity, Interop.Sys.MSG_WAITFORONE, null);
             if (n >= 0)
             {
                 received = n;
@@ -87,12 +80,6 @@ public sealed unsafe class DatagramBatch : IDisposable
             }
 
             var errno = Errno.Last;
-            if (errno == Errno.EAGAIN && flags == Interop.Sys.MSG_DONTWAIT)
-            {
-                received = 0;
-                return 0;
-            }
-
             if (errno != Errno.EINTR)
             {
                 received = 0;
@@ -101,8 +88,11 @@ public sealed unsafe class DatagramBatch : IDisposable
         }
     }
 
-    /// <summary>The <paramref name="index"/>th datagram received (truncated datagrams are cut to the buffer).</summary>
+    /// <summary>The <paramref name="index"/>th datagram received.</summary>
     public ReadOnlySpan<byte> Datagram(int index) => new(inbound[index].Header.Iov->Base, (int)Math.Min(inbound[index].Length, (uint)bufferSize));
+
+    /// <summary>Whether the <paramref name="index"/>th datagram was larger than the buffer (only its start was kept).</summary>
+    public bool Truncated(int index) => (inbound[index].Header.Flags & Interop.Sys.MSG_TRUNC) != 0;
 
     /// <summary>Its source: the raw sockaddr_in or sockaddr_in6.</summary>
     public ReadOnlySpan<byte> Source(int index) => new(inbound[index].Header.Name, (int)Math.Min(inbound[index].Header.NameLength, AddressSize));
