@@ -9,9 +9,9 @@ namespace ArcBox.Dns.Server;
 /// <summary>
 /// The UDP side of the resolver. A thread per socket takes every datagram queued on it with one recvmmsg and
 /// sends every cached answer with one sendmmsg: on these machines the kernel entries, not the answers, are most
-/// of the cost per query. Cached answers allocate nothing; other queries are answered inline by the slow path,
-/// and only those that wait for an upstream continue asynchronously (no thread-pool hop for the rest, which
-/// showed in the latency tail).
+/// of the cost per query. Cached answers allocate only their query-log entry; other queries are answered inline
+/// by the slow path, and only those that may wait (for an upstream, or for the firewall in a sandbox with domains
+/// rules) continue asynchronously (no thread-pool hop for the rest, which showed in the latency tail).
 /// </summary>
 internal sealed class UdpFrontend : IDisposable
 {
