@@ -9,7 +9,9 @@ namespace ArcBox.Bench;
 /// dnsperf against the ArcBox resolver (from a sandbox, through its veth) and against dnsmasq (from the host
 /// namespace, through the uplink veth), same records, same run: (a) 1,000 local records, (b) names forwarded to
 /// an upstream dnsmasq in another namespace (both sides cache). Queries per second at full load, and p50/p99
-/// latency at a fixed 2,000 queries per second. Medians of alternating runs.
+/// latency at a fixed 2,000 queries per second. Medians of alternating runs. With DNSBENCH_HOLD=FILE it only
+/// sets up, writes the namespaces and directory to FILE and waits until FILE is deleted, for dnsperf and perf by
+/// hand against the same setup.
 /// </summary>
 public static class DnsBench
 {
@@ -56,6 +58,17 @@ public static class DnsBench
 
         var sandbox = net.NamespaceOf("bench");
         var host = TestNetwork.NetnsPath(net.Host);
+        if (Environment.GetEnvironmentVariable("DNSBENCH_HOLD") is { } hold)
+        {
+            File.WriteAllText(hold, $"sandbox={sandbox}\nhost={host}\ndir={dir}\n");
+            while (File.Exists(hold))
+            {
+                Thread.Sleep(500);
+            }
+
+            return 0;
+        }
+
         Console.WriteLine($"# dns bench: {runs} alternating runs, medians; {Records} names per query file");
         Console.WriteLine("| case | server | queries/s | ratio | p50 (µs) | p99 (µs) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");

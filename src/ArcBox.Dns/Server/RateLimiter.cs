@@ -8,9 +8,13 @@ public sealed class RateLimiter(int perSecond)
 {
     private readonly ConcurrentDictionary<string, Bucket> buckets = new(StringComparer.Ordinal);
 
-    public bool Allow(string sandbox)
+    public bool Allow(string sandbox) => Allow(BucketFor(sandbox));
+
+    /// <summary>A sandbox's bucket, kept by the fast path so that a query needs no lookup by name.</summary>
+    internal Bucket BucketFor(string sandbox) => buckets.GetOrAdd(sandbox, _ => new Bucket(perSecond * 2));
+
+    internal bool Allow(Bucket bucket)
     {
-        var bucket = buckets.GetOrAdd(sandbox, _ => new Bucket(perSecond * 2));
         lock (bucket)
         {
             var now = Stopwatch.GetTimestamp();
@@ -27,7 +31,7 @@ public sealed class RateLimiter(int perSecond)
         }
     }
 
-    private sealed class Bucket(double tokens)
+    internal sealed class Bucket(double tokens)
     {
         public double Tokens { get; set; } = tokens;
 

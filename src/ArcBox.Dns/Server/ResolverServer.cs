@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
+using ArcBox.Dns.FastPath;
 using ArcBox.Dns.Lookup;
 
 namespace ArcBox.Dns.Server;
@@ -17,11 +18,13 @@ public sealed partial class ResolverServer : IDisposable
 {
     private readonly DnsSettings settings;
     private readonly Func<string, IReadOnlyList<Admission>, Task> admit;
-    private readonly DnsServer tcp;
+    private readonly DnsServer? tcp;
     private readonly List<UdpFrontend> udp = [];
     private readonly ConcurrentDictionary<string, DnsClient> clients = new(StringComparer.Ordinal);
     private readonly RateLimiter limiter;
-    private readonly AnswerCache cache = new(10_000);
+    private readonly AnswerCache cache;
+    private readonly TimeProvider time;
+    private readonly int responseCacheSize;
     private ResolverSnapshot snapshot;
     private long malformed;
     private long rateLimited;
@@ -29,19 +32,35 @@ public sealed partial class ResolverServer : IDisposable
 
     /// <param name="admit">Puts admitted addresses into the sandbox's firewall sets; called before answering.</param>
     public ResolverServer(IEnumerable<IPEndPoint> endpoints, DnsSettings settings, ResolverSnapshot initial, Func<string, IReadOnlyList<Admission>, Task> admit)
+        : this(endpoints, settings, initial, admit, TimeProvider.System, 16_384)
+    {
+    }
+
+    /// <param name="time">The clock upstream answers age by (tests count TTLs down without waiting).</param>
+    /// <param name="responseCacheSize">Encoded answers kept for the UDP fast path, per snapshot.</param>
+    internal ResolverServer(IEnumerable<IPEndPoint> endpoints, DnsSettings settings, ResolverSnapshot initial, Func<string, IReadOnlyList<Admission>, Task> admit, TimeProvider time, int responseCacheSize)
     {
         this.settings = settings;
         this.admit = admit;
+        this.time = time;
+        this.responseCacheSize = responseCacheSize;
+        cache = new AnswerCache(10_000, time);
         snapshot = initial;
         limiter = new RateLimiter(settings.QueriesPerSecond);
         Log = new QueryLog(settings.LogSize);
         var list = endpoints.ToList();
         foreach (var endpoint in list)
         {
-            udp.Add(new UdpFrontend(endpoint, Accept, HandleAsync, () => Interlocked.Increment(ref malformed)));
+            udp.Add(new UdpFrontend(endpoint, this));
         }
 
-        // TCP (large answers, truncated UDP retries) is rare: ARSoft.Tools.Net's server handles it.
+        // TCP (large answers, truncated UDP retries) is rare: ARSoft.Tools.Net's server handles it. Without
+        // endpoints (tests drive the UDP paths directly) there is none.
+        if (list.Count == 0)
+        {
+            return;
+        }
+
         tcp = new DnsServer([.. list.Select(e => (IServerTransport)new TcpServerTransport(e, 5000, 120))]);
         tcp.ClientConnected += OnClientConnected;
         tcp.QueryReceived += OnQueryReceived;
@@ -63,7 +82,7 @@ public sealed partial class ResolverServer : IDisposable
 
     public void Start()
     {
-        tcp.Start();
+        tcp?.Start();
         foreach (var frontend in udp)
         {
             frontend.Start();
@@ -78,7 +97,15 @@ public sealed partial class ResolverServer : IDisposable
 
     public void Dispose()
     {
-        tcp.Stop();
+        try
+        {
+            tcp?.Stop();
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OperationCanceledException))
+        {
+            // ARSoft.Tools.Net's Stop waits for its listener tasks and reports their cancellation.
+        }
+
         foreach (var frontend in udp)
         {
             frontend.Dispose();
@@ -96,7 +123,8 @@ public sealed partial class ResolverServer : IDisposable
 
         var query = new DnsMessage { IsQuery = true, IsRecursionDesired = true };
         query.Questions.Add(new DnsQuestion(name, type, RecordClass.INet));
-        return await Answer(s, view, query, admitAddresses);
+        var (response, entry, _) = await Answer(s, view, query, admitAddresses);
+        return (response, entry);
     }
 
     /// <summary>
@@ -149,12 +177,13 @@ public sealed partial class ResolverServer : IDisposable
             return null;
         }
 
-        var (response, entry) = await Answer(s, view, query, admitAddresses: true);
+        var (response, entry, _) = await Answer(s, view, query, admitAddresses: true);
         Log.Add(entry);
         return response;
     }
 
-    private async ValueTask<(DnsMessage Response, QueryLogEntry Entry)> Answer(ResolverSnapshot s, SandboxDnsView view, DnsMessage query, bool admitAddresses)
+    /// <returns>The response, its log entry, and for the UDP fast path's cache a hint when the answer may be kept.</returns>
+    private async ValueTask<(DnsMessage Response, QueryLogEntry Entry, CacheHint? Hint)> Answer(ResolverSnapshot s, SandboxDnsView view, DnsMessage query, bool admitAddresses)
     {
         var started = Stopwatch.GetTimestamp();
         var question = query.Questions[0];
@@ -163,6 +192,7 @@ public sealed partial class ResolverServer : IDisposable
         var lookup = LocalResolver.Lookup(s, view, question.Name, question.RecordType);
         string verdict;
         List<DnsRecordBase> answers = [.. lookup.Records];
+        CachedAnswer? upstreamEntry = null;
         switch (lookup.Outcome)
         {
             case LookupOutcome.Refused:
@@ -184,6 +214,7 @@ public sealed partial class ResolverServer : IDisposable
 
                 response.ReturnCode = forwarded.Code;
                 answers.AddRange(forwarded.Records);
+                upstreamEntry = forwarded.Entry;
                 verdict = "forwarded";
                 break;
             default:
@@ -215,11 +246,31 @@ public sealed partial class ResolverServer : IDisposable
         }
 
         response.AnswerRecords.AddRange(answers);
-        var entry = new QueryLogEntry(DateTimeOffset.UtcNow, view.Name, LocalResolver.Text(question.Name), question.RecordType, verdict, answers, admissions, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return (response, entry);
+        var name = LocalResolver.Text(question.Name);
+        var entry = new QueryLogEntry(DateTimeOffset.UtcNow, view.Name, name, question.RecordType, verdict, answers, admissions, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+        // Admissions must always go through here; an upstream answer the answer cache did not keep is not kept either.
+        var cacheable = admissions.Count == 0 && verdict != "servfail" && (lookup.Outcome != LookupOutcome.Forward || upstreamEntry is not null);
+        return (response, entry, cacheable ? Hint(name, question.RecordType, verdict, answers, lookup.Records.Count, upstreamEntry) : null);
     }
 
-    private async ValueTask<(ReturnCode Code, List<DnsRecordBase> Records)?> Forward(SandboxDnsView view, DomainName name, RecordType type)
+    /// <summary>Which TTLs of the answer count down: the upstream records the answer cache ages, from their stored TTL.</summary>
+    private static CacheHint Hint(string name, RecordType type, string verdict, List<DnsRecordBase> answers, int local, CachedAnswer? upstream)
+    {
+        var aging = new int[answers.Count];
+        for (var i = local; upstream is not null && i < aging.Length; i++)
+        {
+            var stored = upstream.Records[i - local];
+            aging[i] = AnswerCache.Ages(stored) ? stored.TimeToLive : 0;
+        }
+
+        return upstream is null
+            ? new CacheHint(name, type, verdict, answers, aging, 0, CacheHint.Forever)
+            : new CacheHint(name, type, verdict, answers, aging, upstream.Stored, upstream.Ttl);
+    }
+
+    /// <returns>The answer and the answer cache's entry it came from (null when the cache did not keep it); null on failure.</returns>
+    private async ValueTask<(ReturnCode Code, List<DnsRecordBase> Records, CachedAnswer? Entry)?> Forward(SandboxDnsView view, DomainName name, RecordType type)
     {
         var upstreams = view.Upstreams(Volatile.Read(ref snapshot).DefaultUpstreams);
         if (upstreams.Count == 0)
@@ -232,7 +283,7 @@ public sealed partial class ResolverServer : IDisposable
         var text = LocalResolver.Text(name);
         if (cache.Get(key, text, type) is { } cached)
         {
-            return cached;
+            return (cached.Entry.Code, cached.Records, cached.Entry);
         }
 
         var client = Client(upstreams);
@@ -247,8 +298,8 @@ public sealed partial class ResolverServer : IDisposable
                 return null;
             }
 
-            cache.Put(key, text, type, answer.ReturnCode, answer.AnswerRecords);
-            return (answer.ReturnCode, [.. answer.AnswerRecords]);
+            var stored = cache.Put(key, text, type, answer.ReturnCode, answer.AnswerRecords);
+            return (answer.ReturnCode, [.. answer.AnswerRecords], stored);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or IOException)
         {
