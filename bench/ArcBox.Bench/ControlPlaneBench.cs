@@ -8,17 +8,49 @@ namespace ArcBox.Bench;
 
 /// <summary>
 /// Control-plane figures through the real API of a real daemon: create and rm latency (p50/p99) with 0 and 1,000
-/// existing sandboxes, for netns and tap; policy swap latency; daemon RSS with 1,000 sandboxes; idle CPU.
+/// existing sandboxes, for netns and tap; policy swap latency; daemon RSS with 1,000 sandboxes; idle CPU. With
+/// "both", the whole run is made twice in a row: nft changes as netlink batches (the daemon's way) and through
+/// libnftables (ARCBOX_NFT_WRITER=libnftables), and the last table compares them.
 /// </summary>
 public static class ControlPlaneBench
 {
     private static readonly string Seed = File.ReadAllText(Path.Combine(RepoPaths.Examples, "seed.yaml"));
 
-    public static int Run(int samples, int existing)
+    public static int Run(int samples, int existing, string writers)
     {
+        var list = writers == "both" ? new[] { "netlink", "libnftables" } : [writers];
+        if (list.Any(w => w is not ("netlink" or "libnftables")))
+        {
+            Console.Error.WriteLine($"control bench: unknown writer '{writers}' (netlink, libnftables or both)");
+            return 2;
+        }
+
+        var results = list.Select(w => (Writer: w, Figures: RunOne(samples, existing, w))).ToList();
+        if (results.Count > 1)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"# netlink batches against libnftables, same run, {existing:N0} existing (p50, ms)");
+            Console.WriteLine("| figure | netlink | libnftables | ratio |");
+            Console.WriteLine("|---|---:|---:|---:|");
+            foreach (var key in results[0].Figures.Keys)
+            {
+                var a = results[0].Figures[key];
+                var b = results[1].Figures[key];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {key} | {a:F1} | {b:F1} | {a / b:F2}x |"));
+            }
+        }
+
+        return 0;
+    }
+
+    private static Dictionary<string, double> RunOne(int samples, int existing, string writer)
+    {
+        // The daemon reads it at start; children inherit this process's environment.
+        Environment.SetEnvironmentVariable("ARCBOX_NFT_WRITER", writer);
+        var figures = new Dictionary<string, double>(StringComparer.Ordinal);
         using var net = new TestNetwork("cpb", subnet: "10.0.0.0/18");
         using var api = net.Api();
-        Console.WriteLine($"# control-plane bench: {samples} samples per cell, latency seen by an API client over the Unix socket");
+        Console.WriteLine($"# control-plane bench ({writer}): {samples} samples per cell, latency seen by an API client over the Unix socket");
         Console.WriteLine("| existing | kind | create p50 (ms) | create p99 (ms) | rm p50 (ms) | rm p99 (ms) |");
         Console.WriteLine("|---:|---|---:|---:|---:|---:|");
 
@@ -29,7 +61,7 @@ public static class ControlPlaneBench
             Call(api, HttpMethod.Delete, $"v1/sandboxes/warm-{kind}", null);
         }
 
-        Cells(api, 0, samples);
+        Cells(api, 0, samples, null);
         var fill = Stopwatch.StartNew();
         for (var i = 0; i < existing; i++)
         {
@@ -37,7 +69,7 @@ public static class ControlPlaneBench
         }
 
         var fillSeconds = fill.Elapsed.TotalSeconds;
-        Cells(api, existing, samples);
+        Cells(api, existing, samples, figures);
 
         var swaps = new List<double>();
         for (var i = 0; i < samples; i++)
@@ -48,6 +80,7 @@ public static class ControlPlaneBench
 
         Console.WriteLine();
         Console.WriteLine($"policy swap with {existing} existing: p50 {Percentile(swaps, 50):F1} ms, p99 {Percentile(swaps, 99):F1} ms");
+        figures["policy swap"] = Percentile(swaps, 50);
         Console.WriteLine($"filling {existing} sandboxes (half netns, half tap) took {fillSeconds:F1} s ({fillSeconds * 1000 / existing:F1} ms each)");
         Console.WriteLine($"daemon RSS with {existing} sandboxes: {Rss(net.DaemonPid) / 1024.0:F1} MB");
         // Idle means steady state: let the runtime finish tiering up and collecting after the burst of creates.
@@ -58,10 +91,11 @@ public static class ControlPlaneBench
         net.KillDaemon();
         net.StartDaemon();
         Console.WriteLine($"kill -9 and restart with {existing} sandboxes, until the API answers (reconcile included): {restart.Elapsed.TotalSeconds:F1} s");
-        return 0;
+        Console.WriteLine();
+        return figures;
     }
 
-    private static void Cells(ApiClient api, int existing, int samples)
+    private static void Cells(ApiClient api, int existing, int samples, Dictionary<string, double>? figures)
     {
         foreach (var kind in new[] { "netns", "tap" })
         {
@@ -75,6 +109,11 @@ public static class ControlPlaneBench
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {existing:N0} | {kind} | {Percentile(creates, 50):F1} | {Percentile(creates, 99):F1} | {Percentile(removes, 50):F1} | {Percentile(removes, 99):F1} |"));
+            if (figures is not null)
+            {
+                figures[$"create {kind}"] = Percentile(creates, 50);
+                figures[$"rm {kind}"] = Percentile(removes, 50);
+            }
         }
     }
 
