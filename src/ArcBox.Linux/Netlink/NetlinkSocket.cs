@@ -14,6 +14,7 @@ internal sealed class NetlinkSocket : IDisposable
     private readonly Lock gate = new();
     private readonly byte[] receive = new byte[64 * 1024];
     private uint sequence;
+    private int sendBuffer = 200 * 1024; // about net.core.wmem_default
 
     private NetlinkSocket(SafeFdHandle fd) => this.fd = fd;
 
@@ -60,9 +61,9 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="messages"/> as one nfnetlink batch (one transaction: all or nothing) and waits for the
-    /// acknowledgement of each. The kernel processes the whole batch and reports every failing message; the first
-    /// failure is thrown, naming the message through <paramref name="describe"/>.
+    /// Sends <paramref name="messages"/> as one nfnetlink batch (one transaction: all or nothing). The kernel
+    /// processes the whole batch, reports every failing message, and acknowledges the last one, which asks for it:
+    /// its reply ends the batch. The first failure is thrown, naming the message through <paramref name="describe"/>.
     /// </summary>
     public void Batch(IReadOnlyList<NetlinkMessage> messages, ushort subsystem, string operation, Func<int, string> describe)
     {
@@ -80,22 +81,38 @@ internal sealed class NetlinkSocket : IDisposable
             }
 
             Append(new NetlinkMessage(NFNL_MSG_BATCH_BEGIN, 0).NfGen(AF_UNSPEC, subsystem), begin, 0);
-            foreach (var m in messages)
+            for (var i = 0; i < messages.Count; i++)
             {
-                Append(m, ++sequence, NLM_F_ACK);
+                // Only the last asks for an acknowledgement: thousands of them would overflow the receive queue.
+                Append(messages[i], ++sequence, i == messages.Count - 1 ? NLM_F_ACK : (ushort)0);
             }
 
+            var last = sequence;
             Append(new NetlinkMessage(NFNL_MSG_BATCH_END, 0).NfGen(AF_UNSPEC, subsystem), ++sequence, 0);
+
+            // The whole batch goes in one send (the kernel reads a batch from one buffer): make room for it.
+            EnsureSendBuffer(bytes.Count);
             SendRaw([.. bytes]);
 
-            var pending = messages.Count;
             (int Index, byte[] Payload, ushort Flags)? failure = null;
-            while (pending > 0)
+            while (true)
             {
-                var n = Receive(operation);
+                int n;
+                try
+                {
+                    n = Receive(operation);
+                }
+                catch (KernelException ex) when (ex.Errno == Errno.ENOBUFS)
+                {
+                    // More errors than the receive queue holds: the batch failed (errors are the only other
+                    // replies), and nothing of it was applied.
+                    Drain();
+                    throw new KernelException($"{operation}: {(failure is { } first ? describe(first.Index) : "the batch")} and more steps failed", Errno.ENOBUFS);
+                }
+
                 foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
                 {
-                    if (type != NLMSG_ERROR || msgSeq < begin || msgSeq > begin + messages.Count)
+                    if (type != NLMSG_ERROR || msgSeq < begin || msgSeq > last)
                     {
                         continue;
                     }
@@ -107,17 +124,21 @@ internal sealed class NetlinkSocket : IDisposable
                         continue;
                     }
 
-                    pending--;
                     if (failure is null && BinaryPrimitives.ReadInt32LittleEndian(payload) != 0)
                     {
                         failure = ((int)(msgSeq - begin - 1), payload, flags);
                     }
-                }
-            }
 
-            if (failure is { } f)
-            {
-                ThrowIfError(f.Payload, f.Flags, $"{operation}: {describe(f.Index)}");
+                    if (msgSeq == last)
+                    {
+                        if (failure is { } f)
+                        {
+                            ThrowIfError(f.Payload, f.Flags, $"{operation}: {describe(f.Index)}");
+                        }
+
+                        return;
+                    }
+                }
             }
         }
     }
@@ -226,6 +247,35 @@ internal sealed class NetlinkSocket : IDisposable
             }
 
             return [.. Messages(receive.AsSpan(0, (int)n)).Select(m => (m.Type, m.Payload))];
+        }
+    }
+
+    // SO_SNDBUFFORCE (root) past net.core.wmem_max, as nft does for large rulesets.
+    private unsafe void EnsureSendBuffer(int size)
+    {
+        if (size <= sendBuffer)
+        {
+            return;
+        }
+
+        var want = Math.Max(size * 2, 1 << 20);
+        if (Interop.Sys.SetSockOpt(fd.Fd, 1 /* SOL_SOCKET */, 32 /* SO_SNDBUFFORCE */, &want, 4) != 0
+            && Interop.Sys.SetSockOpt(fd.Fd, 1 /* SOL_SOCKET */, 7 /* SO_SNDBUF */, &want, 4) != 0)
+        {
+            throw KernelException.Last("set netlink send buffer");
+        }
+
+        sendBuffer = want;
+    }
+
+    // Whatever is queued, without waiting.
+    private unsafe void Drain()
+    {
+        fixed (byte* p = receive)
+        {
+            while (Interop.Sys.Recv(fd.Fd, p, (nuint)receive.Length, 0x40 /* MSG_DONTWAIT */) > 0)
+            {
+            }
         }
     }
 

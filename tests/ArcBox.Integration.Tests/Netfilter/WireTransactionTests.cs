@@ -111,11 +111,46 @@ public partial class WireTransactionTests
         var before = Listing(t);
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(t));
         using var wire = NftNetlink.OpenIn(ns);
+        var renderer = new WireRenderer(basePlan);
         var plan = SandboxCompiler.Compile(network, SandboxIdentity.Create(network, "x", IPAddress.Parse("10.0.0.9")), ArcBox.Policy.BuiltinPolicies.Default);
-        var changes = SandboxChanges.Add(plan).Add(new DeleteChainChange("no_such_chain"));
-        var error = Assert.Throws<NftablesException>(() => wire.Commit(network.Table, new WireRenderer(basePlan).Render(changes, plan.Sets)));
-        Assert.Contains("delete chain inet no_such_chain", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, Listing(t));
+
+        // A bad step last, then first: the kernel goes on past a failure and acknowledges only the last step.
+        ImmutableArray<NftChange> badLast = [.. SandboxChanges.Add(plan), new DeleteChainChange("no_such_chain")];
+        ImmutableArray<NftChange> badFirst = [new DeleteChainChange("no_such_chain"), .. SandboxChanges.Add(plan)];
+        foreach (var changes in new[] { badLast, badFirst })
+        {
+            var error = Assert.Throws<NftablesException>(() => wire.Commit(network.Table, renderer.Render(changes, plan.Sets)));
+            Assert.Contains("delete chain inet no_such_chain", error.Message, StringComparison.Ordinal);
+            Assert.Equal(before, Listing(t));
+        }
+
+        // And the socket is still good for the next batch.
+        wire.Commit(network.Table, renderer.Render(SandboxChanges.Add(plan), plan.Sets));
+        Assert.Contains("sb_x_out", Listing(t), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_policy_with_thousands_of_rules_goes_in_as_one_batch()
+    {
+        Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
+        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"));
+        var basePlan = BaseTableBuilder.Build(network);
+
+        // 400 ports that do not merge, to 6 networks: 2,400 rules, about 700 KB of netlink, over the default buffer.
+        var ports = string.Join(", ", Enumerable.Range(0, 400).Select(i => 2000 + (2 * i)));
+        var yaml = $"network:\n  outbound:\n    - protocol: tcp\n      ports: [{ports}]\n      to: [198.51.100.0/24, 203.0.113.0/25, 192.0.2.0/26, 198.51.100.128/32, 100.64.0.0/10, 172.16.0.0/12]\n";
+        var policy = PolicyParser.Parse(yaml, "big.yaml").Policy ?? throw new InvalidOperationException("big.yaml does not validate");
+        var plan = SandboxCompiler.Compile(network, SandboxIdentity.Create(network, "big", IPAddress.Parse("10.0.0.9")), policy);
+        Assert.True(plan.Chains.Sum(c => c.Rules.Length) > 2000);
+        using var viaNft = new TestNamespace("wlbn");
+        using var viaWire = new TestNamespace("wlbw");
+        viaNft.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (nft)");
+        viaWire.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (wire)");
+        using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaWire));
+        using var wire = NftNetlink.OpenIn(ns);
+        viaNft.Nft(NftRenderer.RenderAdd(network, plan)).EnsureSuccess("big policy (nft)");
+        wire.Commit(network.Table, new WireRenderer(basePlan).Render(SandboxChanges.Add(plan), plan.Sets));
+        Assert.Equal(Listing(viaNft), Listing(viaWire));
     }
 
     private static List<SandboxPlan> RandomPlans(NetworkConfig network, string seed)
