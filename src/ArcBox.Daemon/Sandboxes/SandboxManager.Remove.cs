@@ -54,7 +54,7 @@ public sealed partial class SandboxManager
         records = records.Remove(name);
         policies = policies.Remove(name);
         RefreshResolver(name);
-        resolver?.Log.Forget(name);
+        resolver?.Forget(name);
         flowLog?.Forget(name);
         foreach (var problem in problems)
         {

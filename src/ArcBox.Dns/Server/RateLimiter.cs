@@ -13,6 +13,12 @@ public sealed class RateLimiter(int perSecond)
     /// <summary>A sandbox's bucket, kept by the fast path so that a query needs no lookup by name.</summary>
     internal Bucket BucketFor(string sandbox) => buckets.GetOrAdd(sandbox, _ => new Bucket(perSecond * 2));
 
+    /// <summary>Drops a removed sandbox's bucket, so that the limiter does not grow with every name ever seen.</summary>
+    public void Forget(string sandbox) => buckets.TryRemove(sandbox, out _);
+
+    /// <summary>How many sandboxes have a bucket.</summary>
+    public int Count => buckets.Count;
+
     internal bool Allow(Bucket bucket)
     {
         lock (bucket)

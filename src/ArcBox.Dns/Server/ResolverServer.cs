@@ -73,6 +73,16 @@ public sealed partial class ResolverServer : IDisposable
 
     public QueryLog Log { get; }
 
+    /// <summary>The per-sandbox query rate buckets.</summary>
+    public RateLimiter Limiter => limiter;
+
+    /// <summary>Forgets what the resolver keeps of a removed sandbox: its query log and its rate bucket.</summary>
+    public void Forget(string sandbox)
+    {
+        Log.Forget(sandbox);
+        limiter.Forget(sandbox);
+    }
+
     /// <summary>Packets that could not be parsed or answered (dropped, counted).</summary>
     public long Malformed => Interlocked.Read(ref malformed);
 
