@@ -25,7 +25,7 @@ public sealed class Conntrack : IDisposable
 
     private Conntrack(NetlinkSocket socket) => this.socket = socket;
 
-    public static Conntrack Open() => new(NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER));
+    public static Conntrack Open() => new(NetlinkSocket.OpenNetfilter());
 
     /// <summary>Deletes every entry with one of <paramref name="addresses"/> in its original or reply tuple; returns how many.</summary>
     public int Forget(IReadOnlyCollection<IPAddress> addresses)

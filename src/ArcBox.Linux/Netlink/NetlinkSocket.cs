@@ -21,6 +21,12 @@ internal sealed class NetlinkSocket : IDisposable
     /// <summary>Opens a NETLINK_ROUTE socket in the calling thread's network namespace.</summary>
     public static NetlinkSocket Open() => Open(Interop.Sys.NETLINK_ROUTE);
 
+    /// <summary>A NETLINK_NETFILTER socket in the calling thread's namespace (nf_tables, ctnetlink, NFLOG).</summary>
+    public static NetlinkSocket OpenNetfilter() => Open(Interop.Sys.NETLINK_NETFILTER);
+
+    /// <summary>A NETLINK_NETFILTER socket created in <paramref name="ns"/> (on its namespace thread), usable from anywhere.</summary>
+    public static NetlinkSocket OpenNetfilterIn(Namespaces.NetworkNamespace ns) => ns.Run(OpenNetfilter, "open nfnetlink socket");
+
     /// <summary>Opens a netlink socket of <paramref name="protocol"/> (NETLINK_ROUTE, NETLINK_NETFILTER) here.</summary>
     public static unsafe NetlinkSocket Open(int protocol)
     {

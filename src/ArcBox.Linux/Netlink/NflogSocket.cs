@@ -36,7 +36,7 @@ public sealed class NflogSocket : IDisposable
     /// <summary>Binds <paramref name="group"/> in the calling thread's namespace. EBUSY: another process has it.</summary>
     public static NflogSocket Bind(ushort group, int copyBytes = 128)
     {
-        var socket = NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER);
+        var socket = NetlinkSocket.OpenNetfilter();
         try
         {
             const ushort config = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;

@@ -34,10 +34,10 @@ public sealed class NftRuleDump : IDisposable
     private NftRuleDump(NetlinkSocket socket) => this.socket = socket;
 
     /// <summary>A dumper for the calling thread's namespace.</summary>
-    public static NftRuleDump Open() => new(NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER));
+    public static NftRuleDump Open() => new(NetlinkSocket.OpenNetfilter());
 
     /// <summary>A dumper for another namespace: the socket is created there and used from here.</summary>
-    public static NftRuleDump OpenIn(Namespaces.NetworkNamespace ns) => new(ns.Run(() => NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER), "open nfnetlink socket"));
+    public static NftRuleDump OpenIn(Namespaces.NetworkNamespace ns) => new(NetlinkSocket.OpenNetfilterIn(ns));
 
     public List<NftRuleCounter> Rules(string table)
     {

@@ -39,10 +39,10 @@ public sealed class NftNetlink : IDisposable
     private NftNetlink(NetlinkSocket socket) => this.socket = socket;
 
     /// <summary>A writer for the calling thread's namespace.</summary>
-    public static NftNetlink Open() => new(NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER));
+    public static NftNetlink Open() => new(NetlinkSocket.OpenNetfilter());
 
     /// <summary>A writer for another namespace: the socket is created there and used from here.</summary>
-    public static NftNetlink OpenIn(Namespaces.NetworkNamespace ns) => new(ns.Run(() => NetlinkSocket.Open(Interop.Sys.NETLINK_NETFILTER), "open nfnetlink socket"));
+    public static NftNetlink OpenIn(Namespaces.NetworkNamespace ns) => new(NetlinkSocket.OpenNetfilterIn(ns));
 
     /// <summary>Applies <paramref name="operations"/> to the tables named <paramref name="table"/> in one transaction.</summary>
     public void Commit(string table, IReadOnlyList<WireOperation> operations)

@@ -19,19 +19,20 @@ public class RandomPolicyKernelTests
 {
     private const int Count = 300;
 
-    private static List<SandboxPlan> RandomPlans(NetworkConfig network, string seed)
+    /// <summary><paramref name="count"/> random policies compiled for sandboxes s0, s1, ...; every third a tap with DHCP when asked.</summary>
+    internal static List<SandboxPlan> RandomPlans(NetworkConfig network, string seed, int count = Count, bool dhcp = false)
     {
-        var yamls = PolicyGenerator.Yaml(ipv6: network.DualStack).Array[Count].Single(_ => true, seed);
+        var yamls = PolicyGenerator.Yaml(ipv6: network.DualStack).Array[count].Single(_ => true, seed);
         return [.. yamls.Select((yaml, i) =>
         {
             var policy = PolicyParser.Parse(yaml, $"random{i}.yaml").Policy ?? throw new InvalidOperationException(yaml);
             var v4 = IPAddress.Parse($"10.0.{(i + 2) / 250}.{((i + 2) % 250) + 2}");
             var v6 = network.DualStack ? IPAddress.Parse($"fd00:ab::{i + 2:x}") : null;
-            return SandboxCompiler.Compile(network, SandboxIdentity.Create(network, $"s{i}", v4, v6), policy);
+            return SandboxCompiler.Compile(network, SandboxIdentity.Create(network, $"s{i}", v4, v6, dhcp: dhcp && i % 3 == 0), policy);
         })];
     }
 
-    private static NetworkConfig Network(bool dual) =>
+    internal static NetworkConfig Network(bool dual) =>
         NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"), dual ? IPNetwork.Parse("fd00:ab::/64") : null);
 
     [Theory]

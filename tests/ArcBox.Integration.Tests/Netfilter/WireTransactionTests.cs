@@ -11,7 +11,6 @@ using ArcBox.Netfilter.Rendering;
 using ArcBox.Netfilter.Wire;
 using ArcBox.Policy.Parsing;
 using ArcBox.Testing;
-using CsCheck;
 
 namespace ArcBox.Integration.Tests.Netfilter;
 
@@ -30,14 +29,12 @@ public partial class WireTransactionTests
     public void Netlink_batches_leave_the_kernel_exactly_as_libnftables_scripts_do(bool dual)
     {
         Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
-        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"), dual ? IPNetwork.Parse("fd00:ab::/64") : null);
-        var plans = RandomPlans(network, dual ? "0Vq2k8Lm3Zp1" : "0Hc7T1nR5Wx2");
-        var replacements = RandomPlans(network, dual ? "0Bd4Fg6Hj8K3" : "0Mn2Pq4Rs6T4");
+        var network = RandomPolicyKernelTests.Network(dual);
+        var plans = RandomPolicyKernelTests.RandomPlans(network, dual ? "0Vq2k8Lm3Zp1" : "0Hc7T1nR5Wx2", Count, dhcp: true);
+        var replacements = RandomPolicyKernelTests.RandomPlans(network, dual ? "0Bd4Fg6Hj8K3" : "0Mn2Pq4Rs6T4", Count, dhcp: true);
         var basePlan = BaseTableBuilder.Build(network);
-        using var viaNft = new TestNamespace("wla");
-        using var viaWire = new TestNamespace("wlb");
-        viaNft.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (nft)");
-        viaWire.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (wire)");
+        using var viaNft = WithBase("wla", basePlan);
+        using var viaWire = WithBase("wlb", basePlan);
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaWire));
         using var wire = NftNetlink.OpenIn(ns);
         var renderer = new WireRenderer(basePlan);
@@ -104,10 +101,9 @@ public partial class WireTransactionTests
     public void A_failing_batch_changes_nothing_and_names_the_step()
     {
         Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
-        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"));
+        var network = RandomPolicyKernelTests.Network(dual: false);
         var basePlan = BaseTableBuilder.Build(network);
-        using var t = new TestNamespace("wlf");
-        t.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base");
+        using var t = WithBase("wlf", basePlan);
         var before = Listing(t);
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(t));
         using var wire = NftNetlink.OpenIn(ns);
@@ -133,7 +129,7 @@ public partial class WireTransactionTests
     public void A_policy_with_thousands_of_rules_goes_in_as_one_batch()
     {
         Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
-        var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"));
+        var network = RandomPolicyKernelTests.Network(dual: false);
         var basePlan = BaseTableBuilder.Build(network);
 
         // 400 ports that do not merge, to 6 networks: 2,400 rules, about 700 KB of netlink, over the default buffer.
@@ -142,10 +138,8 @@ public partial class WireTransactionTests
         var policy = PolicyParser.Parse(yaml, "big.yaml").Policy ?? throw new InvalidOperationException("big.yaml does not validate");
         var plan = SandboxCompiler.Compile(network, SandboxIdentity.Create(network, "big", IPAddress.Parse("10.0.0.9")), policy);
         Assert.True(plan.Chains.Sum(c => c.Rules.Length) > 2000);
-        using var viaNft = new TestNamespace("wlbn");
-        using var viaWire = new TestNamespace("wlbw");
-        viaNft.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (nft)");
-        viaWire.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess("base (wire)");
+        using var viaNft = WithBase("wlbn", basePlan);
+        using var viaWire = WithBase("wlbw", basePlan);
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaWire));
         using var wire = NftNetlink.OpenIn(ns);
         viaNft.Nft(NftRenderer.RenderAdd(network, plan)).EnsureSuccess("big policy (nft)");
@@ -153,16 +147,20 @@ public partial class WireTransactionTests
         Assert.Equal(Listing(viaNft), Listing(viaWire));
     }
 
-    private static List<SandboxPlan> RandomPlans(NetworkConfig network, string seed)
+    /// <summary>A throwaway namespace holding our base tables, loaded by nft.</summary>
+    private static TestNamespace WithBase(string tag, BasePlan basePlan)
     {
-        var yamls = PolicyGenerator.Yaml(ipv6: network.DualStack).Array[Count].Single(_ => true, seed);
-        return [.. yamls.Select((yaml, i) =>
+        var ns = new TestNamespace(tag);
+        try
         {
-            var policy = PolicyParser.Parse(yaml, $"random{i}.yaml").Policy ?? throw new InvalidOperationException(yaml);
-            var v4 = IPAddress.Parse($"10.0.{(i + 2) / 250}.{((i + 2) % 250) + 2}");
-            var v6 = network.DualStack ? IPAddress.Parse($"fd00:ab::{i + 2:x}") : null;
-            return SandboxCompiler.Compile(network, SandboxIdentity.Create(network, $"s{i}", v4, v6, dhcp: i % 3 == 0), policy);
-        })];
+            ns.Nft(NftRenderer.RenderRuleset(basePlan, [])).EnsureSuccess($"base ({tag})");
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
     }
 
     // Element timeouts count down: the listing keeps the timeout, not the time left.
