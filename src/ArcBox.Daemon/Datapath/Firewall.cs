@@ -26,7 +26,8 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
     // ARCBOX_NFT_WRITER=libnftables sends every change through libnftables: a way around a kernel that would
     // misread our batches, and the baseline the control-plane benchmark compares against.
     private readonly bool useNetlink = Environment.GetEnvironmentVariable("ARCBOX_NFT_WRITER") != "libnftables";
-    private readonly Dictionary<string, SandboxPlan> applied = new(StringComparer.Ordinal);
+    // Read by the resolver's threads (the types of a sandbox's domains sets) while the manager changes it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SandboxPlan> applied = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<(string Set, IPAddress Address), DateTime>> learnt = new(StringComparer.Ordinal);
 
     public NetworkConfig Network => network;
@@ -81,7 +82,7 @@ public sealed class Firewall(NetworkConfig network) : IDisposable
         }
 
         Apply(SandboxChanges.Remove(plan), plan.Sets);
-        applied.Remove(name);
+        applied.TryRemove(name, out _);
         learnt.TryRemove(name, out _);
         return true;
     }
