@@ -50,6 +50,11 @@ public static class ControlPlaneBench
         var figures = new Dictionary<string, double>(StringComparer.Ordinal);
         using var net = new TestNetwork("cpb", subnet: "10.0.0.0/18");
         using var api = net.Api();
+
+        // A host at work tracks connections. One held over loopback in the daemon's namespace makes every policy
+        // swap and rm walk the conntrack table, as they would there (with none tracked, the daemon skips the walk).
+        net.PythonServer(TestNetwork.NetnsPath(net.Host), "hold.py", "--serve", "7000");
+        net.StartPython(TestNetwork.NetnsPath(net.Host), "hold.py", "127.0.0.1", "7000", "86400");
         Console.WriteLine($"# control-plane bench ({writer}): {samples} samples per cell, latency seen by an API client over the Unix socket");
         Console.WriteLine("| existing | kind | create p50 (ms) | create p99 (ms) | rm p50 (ms) | rm p99 (ms) |");
         Console.WriteLine("|---:|---|---:|---:|---:|---:|");

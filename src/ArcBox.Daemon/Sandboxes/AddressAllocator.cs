@@ -10,7 +10,7 @@ namespace ArcBox.Daemon.Sandboxes;
 public static class AddressAllocator
 {
     /// <summary>The next free address after <paramref name="cursor"/>, skipping network, gateway and broadcast.</summary>
-    public static IPAddress? Next(IPNetwork subnet, IPAddress gateway, ISet<IPAddress> used, IPAddress? cursor)
+    public static IPAddress? Next(IPNetwork subnet, IPAddress gateway, Func<IPAddress, bool> used, IPAddress? cursor)
     {
         var first = ToNumber(subnet.BaseAddress);
         var size = BigInteger.One << (32 - subnet.PrefixLength);
@@ -24,7 +24,7 @@ public static class AddressAllocator
             }
 
             var candidate = FromNumber(first + offset, 4);
-            if (!candidate.Equals(gateway) && !used.Contains(candidate))
+            if (!candidate.Equals(gateway) && !used(candidate))
             {
                 return candidate;
             }

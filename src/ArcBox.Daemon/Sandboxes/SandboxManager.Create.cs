@@ -30,9 +30,9 @@ public sealed partial class SandboxManager
         }
 
         var ifname = InterfaceNames.For(network.Prefix, name);
-        if (records.Values.FirstOrDefault(r => r.Interface == ifname) is { } clash)
+        if (interfaces.TryGetValue(ifname, out var clash))
         {
-            throw new RequestException(ErrorCode.Conflict, $"sandbox '{name}' would use interface {ifname}, which sandbox '{clash.Name}' has; choose another name");
+            throw new RequestException(ErrorCode.Conflict, $"sandbox '{name}' would use interface {ifname}, which sandbox '{clash}' has; choose another name");
         }
 
         var (policyName, policyYaml, policy) = (request.Policy ?? new PolicyInput(null, null, null)).Resolve();
@@ -92,12 +92,15 @@ public sealed partial class SandboxManager
             throw new RequestException(code, $"create {name}: {ex.Message}{(cleanup.Count > 0 ? "; cleanup: " + string.Join("; ", cleanup) : "")}");
         }
 
-        records = records.SetItem(name, record);
+        Keep(record);
         policies = policies.SetItem(name, policy);
         RefreshResolver(name);
         Hosting.Log.Created(log, name, attach, ipv4.ToString(), ifname, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return record;
     }
+
+    private static bool IsCreateFailure(Exception ex) =>
+        ex is KernelException or NftablesException or IOException or InvalidOperationException or UnauthorizedAccessException;
 
     private (string Attach, string? NetnsPath, string? PidSource) ParseAttach(string? attach, string name)
     {
@@ -178,7 +181,6 @@ public sealed partial class SandboxManager
 
     private IPAddress PickAddress(string? requested)
     {
-        var used = records.Values.Select(r => r.Ipv4).ToHashSet();
         if (requested is not null)
         {
             if (!Addresses.TryParseAddress(requested, out var address, out var error) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
@@ -191,16 +193,16 @@ public sealed partial class SandboxManager
                 throw new RequestException(ErrorCode.Invalid, $"--ip: {address} is not a sandbox address of {network.Subnet4} (outside it, or its network, gateway or broadcast address)");
             }
 
-            if (used.Contains(address))
+            if (addresses.TryGetValue(address, out var owner))
             {
-                throw new RequestException(ErrorCode.Conflict, $"--ip: {address} belongs to sandbox '{records.Values.First(r => r.Ipv4.Equals(address)).Name}'");
+                throw new RequestException(ErrorCode.Conflict, $"--ip: {address} belongs to sandbox '{owner}'");
             }
 
             return address;
         }
 
         var cursor = store.GetMeta("ipv4_cursor") is { } c ? IPAddress.Parse(c) : null;
-        return AddressAllocator.Next(network.Subnet4, network.Gateway4, used, cursor)
+        return AddressAllocator.Next(network.Subnet4, network.Gateway4, addresses.ContainsKey, cursor)
             ?? throw new RequestException(ErrorCode.Conflict, $"the subnet {network.Subnet4} has no free address left");
     }
 }

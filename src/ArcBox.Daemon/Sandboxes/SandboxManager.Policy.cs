@@ -63,7 +63,7 @@ public sealed partial class SandboxManager
         ForgetConnections(record);
         record = record with { PolicyName = policyName, PolicyYaml = yaml };
         store.Put(record);
-        records = records.SetItem(name, record);
+        Keep(record);
         policies = policies.SetItem(name, policy);
         RefreshResolver(name);
         Hosting.Log.PolicySet(log, name, policyName);

@@ -51,7 +51,7 @@ public sealed partial class SandboxManager
         }
 
         // Forwards of sandboxes that exist; the rest were left by a crash between the two deletes of an rm.
-        records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
+        KeepAll(live);
         forwards = [.. store.Forwards().Where(f => records.ContainsKey(f.Sandbox))];
         policies = parsedPolicies.ToImmutable();
         firewall.LoadAll(plans, ForwardElements());
@@ -88,7 +88,7 @@ public sealed partial class SandboxManager
             }
         }
 
-        records = live.ToImmutableDictionary(r => r.Name, StringComparer.Ordinal);
+        KeepAll(live);
         foreach (var r in live)
         {
             LearnTapLink(r);

@@ -51,7 +51,7 @@ public sealed partial class SandboxManager
         ForgetConnections(record);
 
         store.Delete(name);
-        records = records.Remove(name);
+        Drop(record);
         policies = policies.Remove(name);
         RefreshResolver(name);
         resolver?.Forget(name);

@@ -75,5 +75,10 @@ internal static partial class Interop
 
         [LibraryImport(Libraries.Libc, EntryPoint = "gettid")]
         internal static partial int GetTid();
+
+        internal const int PRIO_PROCESS = 0;
+
+        [LibraryImport(Libraries.Libc, EntryPoint = "setpriority", SetLastError = true)]
+        internal static partial int SetPriority(int which, int who, int priority);
     }
 }

@@ -27,47 +27,68 @@ public sealed class Conntrack : IDisposable
 
     public static Conntrack Open() => new(NetlinkSocket.OpenNetfilter());
 
-    /// <summary>Deletes every entry with one of <paramref name="addresses"/> in its original or reply tuple; returns how many.</summary>
+    /// <summary>
+    /// Deletes every entry with one of <paramref name="addresses"/> in its original or reply tuple; returns how many.
+    /// One dump of every family: the kernel walks each bucket of its conntrack hash per dump (262,144 buckets on a
+    /// 16 GB host), whatever the namespace holds, so a dual-stack sandbox costs one walk, not two.
+    /// </summary>
     public int Forget(IReadOnlyCollection<IPAddress> addresses)
     {
         var deleted = 0;
-        foreach (var family in addresses.Select(a => a.AddressFamily).Distinct())
+        var families = addresses.Select(a => a.AddressFamily).Distinct().ToList();
+        var dumpFamily = families.Count == 1 ? FamilyOf(families[0]) : AF_UNSPEC;
+        foreach (var entry in socket.Dump(new NetlinkMessage(MsgGet, 0).NfGen(dumpFamily), "list conntrack entries"))
         {
-            var nfFamily = family == AddressFamily.InterNetwork ? AF_INET : AF_INET6;
-            foreach (var entry in socket.Dump(new NetlinkMessage(MsgGet, 0).NfGen(nfFamily), "list conntrack entries"))
+            var attrs = NetlinkAttributes.ParseRaw(entry.AsSpan(4));
+            if (!attrs.TryGetValue(CTA_TUPLE_ORIG, out var orig))
             {
-                var attrs = NetlinkAttributes.ParseRaw(entry.AsSpan(4));
-                if (!attrs.TryGetValue(CTA_TUPLE_ORIG, out var orig))
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var involved = TupleAddresses(orig).Concat(attrs.TryGetValue(CTA_TUPLE_REPLY, out var reply) ? TupleAddresses(reply) : []);
-                if (!involved.Any(addresses.Contains))
-                {
-                    continue;
-                }
+            var involved = TupleAddresses(orig).Concat(attrs.TryGetValue(CTA_TUPLE_REPLY, out var reply) ? TupleAddresses(reply) : []);
+            if (!involved.Any(addresses.Contains))
+            {
+                continue;
+            }
 
-                var delete = new NetlinkMessage(MsgDelete, 0).NfGen(nfFamily).RawAttr(orig);
-                if (attrs.TryGetValue(CTA_ZONE, out var zone))
-                {
-                    delete.RawAttr(zone);
-                }
+            // The entry's own family (nfgenmsg), which the delete must name.
+            var delete = new NetlinkMessage(MsgDelete, 0).NfGen(entry[0]).RawAttr(orig);
+            if (attrs.TryGetValue(CTA_ZONE, out var zone))
+            {
+                delete.RawAttr(zone);
+            }
 
-                try
-                {
-                    socket.Request(delete, "delete conntrack entry");
-                    deleted++;
-                }
-                catch (KernelException ex) when (ex.Errno == Errno.ENOENT)
-                {
-                    // It expired meanwhile.
-                }
+            try
+            {
+                socket.Request(delete, "delete conntrack entry");
+                deleted++;
+            }
+            catch (KernelException ex) when (ex.Errno == Errno.ENOENT)
+            {
+                // It expired meanwhile.
             }
         }
 
         return deleted;
     }
+
+    /// <summary>
+    /// How many connections the calling thread's namespace tracks (nf_conntrack_count), or null when it cannot
+    /// be read. None means there is nothing to forget, and no walk to pay for.
+    /// </summary>
+    public static long? TrackedCount()
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText("/proc/sys/net/netfilter/nf_conntrack_count").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    private static byte FamilyOf(AddressFamily family) => family == AddressFamily.InterNetwork ? AF_INET : AF_INET6;
 
     public void Dispose() => socket.Dispose();
 
