@@ -19,22 +19,52 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
 
     public void Wire(SandboxRecord r)
     {
+        using var link = CreateLink(r);
+        Configure(r, link);
+    }
+
+    /// <summary>
+    /// The sandbox's link comes into being: the TAP, or the veth with its peer inside the namespace. Creating a
+    /// link waits for the nf_tables commit under way in its namespace (the kernel's netdevice notifier takes the
+    /// commit lock), nothing that follows does.
+    /// </summary>
+    public NewLink CreateLink(SandboxRecord r)
+    {
         if (r.IsTap)
         {
             TapDevice.CreatePersistent(r.Interface, r.TapUid, r.TapGid);
-            ConfigureHostSide(r);
+            return new NewLink(null, null);
+        }
+
+        var ns = NetworkNamespace.Open(r.NetnsPath!);
+        RouteNetlink? inside = null;
+        try
+        {
+            inside = RouteNetlink.OpenIn(ns);
+            if (inside.LinkIndex(SandboxLink) is not null)
+            {
+                throw new InvalidOperationException($"the namespace {r.NetnsPath} already has a link named {SandboxLink}");
+            }
+
+            host.CreateVeth(r.Interface, SandboxLink, ns, r.Mac);
+            return new NewLink(ns, inside);
+        }
+        catch
+        {
+            inside?.Dispose();
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Addresses, routes and settings of a link <see cref="CreateLink"/> made, both sides; then it is up.</summary>
+    public void Configure(SandboxRecord r, NewLink link)
+    {
+        ConfigureHostSide(r);
+        if (link is not { Namespace: { } ns, Inside: { } inside })
+        {
             return;
         }
-
-        using var ns = NetworkNamespace.Open(r.NetnsPath!);
-        using var inside = RouteNetlink.OpenIn(ns);
-        if (inside.LinkIndex(SandboxLink) is not null)
-        {
-            throw new InvalidOperationException($"the namespace {r.NetnsPath} already has a link named {SandboxLink}");
-        }
-
-        host.CreateVeth(r.Interface, SandboxLink, ns, r.Mac);
-        ConfigureHostSide(r);
 
         inside.SetLinkUp("lo");
         var index = inside.LinkIndex(SandboxLink)!.Value;
@@ -156,6 +186,16 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         if (network.DualStack && r.Ipv6 is { } v6)
         {
             host.AddRoute(new IPNetwork(v6, 128), index, r.Interface);
+        }
+    }
+
+    /// <summary>A link just made: for a veth, its namespace and a netlink socket inside it, kept for the configuration.</summary>
+    public sealed record NewLink(NetworkNamespace? Namespace, RouteNetlink? Inside) : IDisposable
+    {
+        public void Dispose()
+        {
+            Inside?.Dispose();
+            Namespace?.Dispose();
         }
     }
 

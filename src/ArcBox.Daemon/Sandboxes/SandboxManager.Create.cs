@@ -46,32 +46,66 @@ public sealed partial class SandboxManager
 
         // Stored as not yet applied: a crash from here on is rolled back by the next start.
         store.Put(record);
+
+        // The rules go in while the new link is configured, on both cores: most of either is kernel work (the
+        // commit validates the whole table; the link takes rtnl round trips). The link is created first: its
+        // creation waits for any commit under way. A link without its rules yet is still closed: the base table
+        // drops whatever crosses a link of ours that its dispatch maps and address sets do not know.
+        Task? rules = null;
         var rulesIn = false;
         try
         {
-            firewall.Add(plan);
-            rulesIn = true;
-            if (record.OwnsNamespace)
+            Exception? linkError = null;
+            try
             {
-                NetworkNamespace.CreateNamed(Path.GetFileName(netnsPath!)).Dispose();
+                if (record.OwnsNamespace)
+                {
+                    NetworkNamespace.CreateNamed(Path.GetFileName(netnsPath!)).Dispose();
+                }
+                else if (pidSource is not null)
+                {
+                    NetworkNamespace.AttachNamed(Path.GetFileName(netnsPath!), pidSource).Dispose();
+                }
+
+                using var link = wiring.CreateLink(record);
+                rules = Task.Run(() => firewall.Add(plan));
+                wiring.Configure(record, link);
+                if (policy.Bandwidth is not null)
+                {
+                    // A new link has no qdiscs to remove: unlimited sandboxes cost create no tc round trips.
+                    wiring.Shape(record, policy.Bandwidth);
+                }
             }
-            else if (pidSource is not null)
+            catch (Exception ex)
             {
-                NetworkNamespace.AttachNamed(Path.GetFileName(netnsPath!), pidSource).Dispose();
+                linkError = ex;
             }
 
-            wiring.Wire(record);
-            if (policy.Bandwidth is not null)
+            // Waited for whatever happened to the link: the rules are in or out before any cleanup.
+            if (rules is not null)
             {
-                // A new link has no qdiscs to remove: unlimited sandboxes cost create no tc round trips.
-                wiring.Shape(record, policy.Bandwidth);
+                try
+                {
+                    rules.GetAwaiter().GetResult();
+                    rulesIn = true;
+                }
+                catch (Exception ex) when (linkError is not null && IsCreateFailure(ex))
+                {
+                    // The link's error is the one to report; the rules never went in.
+                }
             }
+
+            if (linkError is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(linkError);
+            }
+
             LearnTapLink(record);
             record = record with { Applied = true };
             store.Put(record);
             store.SetMeta("ipv4_cursor", ipv4.ToString());
         }
-        catch (Exception ex) when (ex is KernelException or NftablesException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (IsCreateFailure(ex))
         {
             var cleanup = wiring.Unwire(record);
             if (rulesIn)

@@ -28,6 +28,34 @@ public class AttachTests
     }
 
     [Fact]
+    public void Create_that_fails_on_its_link_leaves_nothing_behind()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("attfail");
+        using var container = new TestNamespace("ctrf");
+        var path = TestNetwork.NetnsPath(container);
+
+        // A link named eth0 already: the create fails on its own link, which is made before the rules are sent.
+        container.Exec("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth1").EnsureSuccess("eth0");
+        var failed = net.Arcbox("create", "early", "--attach", $"netns:{path}");
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("already has a link named eth0", failed.Stderr, StringComparison.Ordinal);
+        ExpectNothingOf(net, "early");
+        Assert.Contains("eth1", container.Exec("ip", "-o", "link").Stdout, StringComparison.Ordinal);
+
+        // Nothing was held: the same name in a clean namespace works, and its rules are there.
+        net.Create("early", builtin: "default");
+        Assert.Contains("sb_early_out", net.NftList("ruleset"), StringComparison.Ordinal);
+    }
+
+    private static void ExpectNothingOf(TestNetwork net, string name)
+    {
+        Assert.Equal(1, net.Arcbox("inspect", name).ExitCode);
+        Assert.DoesNotContain($"sb_{name}_", net.NftList("ruleset"), StringComparison.Ordinal);
+        Assert.DoesNotContain($"{net.Prefix}-{name}", net.Host.Exec("ip", "-o", "link").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Process_namespace_is_named_wired_and_unnamed_by_rm()
     {
         Assert.SkipWhen(Needs.Root is not null || !ProcessRunner.Exists("unshare"), "needs root and unshare");
