@@ -11,7 +11,8 @@ namespace ArcBox.Daemon.Datapath;
 /// policy swaps took 2 ms inside the daemon and 5-7 ms at a client sending them back to back. So the walker has a
 /// thread of its own at a lower priority, waits for a quiet moment (no change request for <see cref="Quiet"/>), but
 /// never longer than <see cref="MaxDelay"/>, and one walk serves every sandbox queued until then. A namespace that
-/// tracks no connection at all is not walked.
+/// tracks no connection at all is not walked. A create that gets an address still queued walks at once
+/// (<see cref="Settle"/>).
 /// </summary>
 public sealed class ConnectionForgetter : IDisposable
 {
@@ -28,6 +29,10 @@ public sealed class ConnectionForgetter : IDisposable
     private readonly object gate = new();
     private readonly HashSet<IPAddress> pending = [];
     private readonly List<string> owners = [];
+    private IPAddress[] walking = [];
+    private long queued;
+    private long finished;
+    private bool urgent;
     private long oldestQueued;
     private long lastActivity;
     private int inFlight;
@@ -54,7 +59,32 @@ public sealed class ConnectionForgetter : IDisposable
 
             pending.UnionWith(addresses);
             owners.Add(sandbox);
+            queued++;
             Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>
+    /// Returns once no connection of <paramref name="addresses"/> waits to be forgotten: a sandbox that gets an
+    /// address just freed (by an rm with --ip) must not inherit the old owner's connections. Walks at once if need be.
+    /// </summary>
+    public void Settle(IReadOnlyCollection<IPAddress> addresses)
+    {
+        lock (gate)
+        {
+            if (!addresses.Any(a => pending.Contains(a) || walking.Contains(a)))
+            {
+                return;
+            }
+
+            var target = queued;
+            urgent = true;
+            Monitor.PulseAll(gate);
+            var deadline = Environment.TickCount64 + 5000;
+            while (finished < target && thread.IsAlive && Environment.TickCount64 < deadline)
+            {
+                Monitor.Wait(gate, 100);
+            }
         }
     }
 
@@ -106,6 +136,7 @@ public sealed class ConnectionForgetter : IDisposable
 
         while (Next() is { } batch)
         {
+            var walked = batch.Queued;
             try
             {
                 if (Conntrack.TrackedCount() != 0)
@@ -118,11 +149,18 @@ public sealed class ConnectionForgetter : IDisposable
                 // Never the end of the walker (nor of the daemon): the next request walks again.
                 problem($"forget connections of {string.Join(", ", batch.Owners.Distinct())}: {ex.Message}");
             }
+
+            lock (gate)
+            {
+                finished = walked;
+                walking = [];
+                Monitor.PulseAll(gate);
+            }
         }
     }
 
     /// <summary>Waits for work and for the moment to do it; null when stopping with nothing queued.</summary>
-    private (IPAddress[] Addresses, string[] Owners)? Next()
+    private (IPAddress[] Addresses, string[] Owners, long Queued)? Next()
     {
         lock (gate)
         {
@@ -142,9 +180,11 @@ public sealed class ConnectionForgetter : IDisposable
                 var now = Environment.TickCount64;
                 var quietFor = inFlight > 0 ? 0 : now - lastActivity;
                 var waited = now - oldestQueued;
-                if (stopping || quietFor >= (long)Quiet.TotalMilliseconds || waited >= (long)MaxDelay.TotalMilliseconds)
+                if (stopping || urgent || quietFor >= (long)Quiet.TotalMilliseconds || waited >= (long)MaxDelay.TotalMilliseconds)
                 {
-                    var batch = (pending.ToArray(), owners.ToArray());
+                    walking = [.. pending];
+                    var batch = (walking, owners.ToArray(), queued);
+                    urgent = false;
                     pending.Clear();
                     owners.Clear();
                     return batch;

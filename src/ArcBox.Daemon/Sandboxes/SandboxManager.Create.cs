@@ -40,6 +40,7 @@ public sealed partial class SandboxManager
         var (uid, gid) = ParseTapOwner(request.TapOwner, attach);
         var ipv4 = PickAddress(request.Ipv4);
         var ipv6 = network.Subnet6 is { } s6 ? AddressAllocator.Ipv6For(network.Subnet4, ipv4, s6) : null;
+        forgetter.Settle(ipv6 is null ? [ipv4] : [ipv4, ipv6]);
         var identity = SandboxIdentity.Create(network, name, ipv4, ipv6, dhcp: attach == "tap");
         var record = new SandboxRecord(name, attach, netnsPath, uid, gid, ipv4, ipv6, identity.Mac, ifname, policyName, policyYaml, false, DateTimeOffset.UtcNow);
         var plan = SandboxCompiler.Compile(network, identity, policy);

@@ -119,6 +119,29 @@ public class EnforcementTests
         Assert.StartsWith("ok", kept.StandardOutput.ReadToEnd().Trim(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_sandbox_given_an_address_just_freed_inherits_none_of_its_connections()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("reuse");
+        net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      port: 7777\n", ip: "10.0.0.9");
+        net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
+        net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7777", "30");
+        string Tracked() => net.Host.Exec("cat", "/proc/net/nf_conntrack").Stdout;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!Tracked().Contains("src=10.0.0.9 dst=203.0.113.10", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+        }
+
+        Assert.Contains("dport=7777", Tracked(), StringComparison.Ordinal);
+
+        // The old owner's connection is forgotten by the time the new owner of its address exists, not later.
+        net.Remove("a");
+        net.Create("b", builtin: "default", ip: "10.0.0.9");
+        Assert.DoesNotContain("src=10.0.0.9 dst=203.0.113.10", Tracked(), StringComparison.Ordinal);
+    }
+
     private static void Expect(Dictionary<string, string> results, string[] open)
     {
         foreach (var (spec, result) in results)
