@@ -17,6 +17,26 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
 {
     public const string SandboxLink = "eth0";
 
+    /// <summary>
+    /// Creates the namespace of a sandbox that owns it. Links made in it start from its defaults: no IPv6 on an
+    /// IPv4-only network, no duplicate address detection otherwise. Setting the same on the link afterwards took
+    /// 0.4 ms, and up to 3 ms at 1,000 sandboxes (disabling IPv6 on a link waits for the rtnl lock).
+    /// </summary>
+    public void CreateNamespace(SandboxRecord r) => NetworkNamespace.CreateNamed(Path.GetFileName(r.NetnsPath!), NamespaceDefaults).Dispose();
+
+    /// <summary>The same defaults in an existing namespace of the sandbox's own (before its link is made again).</summary>
+    public void SetNamespaceDefaults(SandboxRecord r)
+    {
+        using var ns = NetworkNamespace.Open(r.NetnsPath!);
+        foreach (var (key, value) in NamespaceDefaults)
+        {
+            Sysctl.Set(key, value, ns);
+        }
+    }
+
+    private (string Key, string Value)[] NamespaceDefaults =>
+        [network.DualStack ? ("net.ipv6.conf.default.accept_dad", "0") : ("net.ipv6.conf.default.disable_ipv6", "1")];
+
     public void Wire(SandboxRecord r)
     {
         using var link = CreateLink(r);
@@ -68,7 +88,8 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
 
         inside.SetLinkUp("lo");
         var index = inside.LinkIndex(SandboxLink)!.Value;
-        if (network.DualStack)
+        // A namespace of our own gave the link these settings by default (CreateNamespace).
+        if (network.DualStack && !r.OwnsNamespace)
         {
             Sysctl.Set($"net.ipv6.conf.{SandboxLink}.accept_dad", "0", ns);
         }
@@ -79,7 +100,7 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
             // A /128 and a route through the gateway: the sandbox never neighbour-solicits its peers.
             inside.AddAddress(index, SandboxLink, v6, 128, noDad: true);
         }
-        else
+        else if (!r.OwnsNamespace)
         {
             Sysctl.Set($"net.ipv6.conf.{SandboxLink}.disable_ipv6", "1", ns);
         }

@@ -61,7 +61,7 @@ public sealed partial class SandboxManager
             {
                 if (record.OwnsNamespace)
                 {
-                    NetworkNamespace.CreateNamed(Path.GetFileName(netnsPath!)).Dispose();
+                    wiring.CreateNamespace(record);
                 }
                 else if (pidSource is not null)
                 {

@@ -70,7 +70,12 @@ public sealed partial class SandboxManager
             {
                 if (r.OwnsNamespace && !File.Exists(r.NetnsPath))
                 {
-                    NetworkNamespace.CreateNamed(Path.GetFileName(r.NetnsPath!)).Dispose();
+                    wiring.CreateNamespace(r);
+                }
+                else if (r.OwnsNamespace)
+                {
+                    // Still there without its link (perhaps made by an older daemon): its defaults are set again.
+                    wiring.SetNamespaceDefaults(r);
                 }
 
                 if (!r.IsTap && !File.Exists(r.NetnsPath))

@@ -43,8 +43,11 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>
     /// Creates a named namespace the way `ip netns add` does: a bind mount of a fresh namespace on
     /// /run/netns/NAME, with /run/netns made a shared mount so that the name is visible to other mount namespaces.
+    /// <paramref name="sysctls"/> are set before anything else is made there, such as the defaults that links
+    /// created in it later start from: setting a link's own afterwards costs another trip into the namespace, and
+    /// some of them wait for the rtnl lock.
     /// </summary>
-    public static NetworkNamespace CreateNamed(string name)
+    public static NetworkNamespace CreateNamed(string name, IReadOnlyList<(string Key, string Value)>? sysctls = null)
     {
         var path = NamedPath(name);
         PrepareNamedDirectory();
@@ -52,17 +55,46 @@ public sealed class NetworkNamespace : IDisposable
         {
         }
 
+        sysctls ??= [];
+        var files = sysctls.Select(s => Sysctl.PathOf(s.Key)).ToArray();
+        var fds = new int[files.Length];
         try
         {
-            NamespaceThread.Run(null, () => UnshareAndMount(path), $"create network namespace {name}");
+            // The files are opened inside (only native calls there) and written from home.
+            NamespaceThread.Run(null, () => UnshareAndMount(path, files, fds), $"create network namespace {name}");
         }
         catch
         {
+            CloseAll(fds);
             File.Delete(path);
             throw;
         }
 
-        return Open(path);
+        try
+        {
+            for (var i = 0; i < fds.Length; i++)
+            {
+                var fd = fds[i];
+                fds[i] = 0;
+                Sysctl.Write(fd, sysctls[i].Key, sysctls[i].Value);
+            }
+
+            return Open(path);
+        }
+        catch
+        {
+            CloseAll(fds);
+            DeleteNamed(name);
+            throw;
+        }
+    }
+
+    private static void CloseAll(int[] fds)
+    {
+        foreach (var fd in fds.Where(fd => fd > 0))
+        {
+            Interop.Sys.Close(fd);
+        }
     }
 
     /// <summary>Names an existing namespace (a process's /proc/PID/ns/net), as `ip netns attach` does.</summary>
@@ -108,11 +140,21 @@ public sealed class NetworkNamespace : IDisposable
     public void Dispose() => Handle.Dispose();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int UnshareAndMount(string path)
+    private static int UnshareAndMount(string path, string[] files, int[] fds)
     {
         if (Interop.Sys.Unshare(Interop.Sys.CLONE_NEWNET) != 0)
         {
             throw KernelException.Last("unshare network namespace");
+        }
+
+        for (var i = 0; i < files.Length; i++)
+        {
+            fds[i] = Interop.Sys.Open(files[i], Interop.Sys.O_RDWR | Interop.Sys.O_CLOEXEC);
+            if (fds[i] < 0)
+            {
+                fds[i] = 0;
+                throw KernelException.Last($"open {files[i]}");
+            }
         }
 
         if (Interop.Sys.Mount("/proc/thread-self/ns/net", path, "none", Interop.Sys.MS_BIND, IntPtr.Zero) != 0)

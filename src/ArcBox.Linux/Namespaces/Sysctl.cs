@@ -10,29 +10,35 @@ public static class Sysctl
 {
     public static void Set(string key, string value, NetworkNamespace? inside = null)
     {
-        var path = "/proc/sys/" + key.Replace('.', '/');
-        var fd = inside is null
-            ? Interop.Sys.Open(path, Interop.Sys.O_RDWR | Interop.Sys.O_CLOEXEC)
-            : inside.Run(() => Interop.Sys.Open(path, Interop.Sys.O_RDWR | Interop.Sys.O_CLOEXEC), $"open {path}");
+        var path = PathOf(key);
+        Write(
+            inside is null
+                ? Interop.Sys.Open(path, Interop.Sys.O_RDWR | Interop.Sys.O_CLOEXEC)
+                : inside.Run(() => Interop.Sys.Open(path, Interop.Sys.O_RDWR | Interop.Sys.O_CLOEXEC), $"open {path}"),
+            key,
+            value);
+    }
+
+    public static string Get(string key) => File.ReadAllText(PathOf(key)).Trim();
+
+    internal static string PathOf(string key) => "/proc/sys/" + key.Replace('.', '/');
+
+    /// <summary>Writes a sysctl file opened (in whichever namespace) by <paramref name="fd"/>, and closes it.</summary>
+    internal static unsafe void Write(int fd, string key, string value)
+    {
         if (fd < 0)
         {
             throw KernelException.Last($"set sysctl {key}={value}");
         }
 
         using var handle = new SafeHandles.SafeFdHandle(fd);
-        Write(handle, Encoding.ASCII.GetBytes(value + "\n"), $"set sysctl {key}={value}");
-    }
-
-    private static unsafe void Write(SafeHandles.SafeFdHandle handle, byte[] bytes, string operation)
-    {
+        var bytes = Encoding.ASCII.GetBytes(value + "\n");
         fixed (byte* p = bytes)
         {
             if (Interop.Sys.Write(handle.Fd, p, (nuint)bytes.Length) < 0)
             {
-                throw KernelException.Last(operation);
+                throw KernelException.Last($"set sysctl {key}={value}");
             }
         }
     }
-
-    public static string Get(string key) => File.ReadAllText("/proc/sys/" + key.Replace('.', '/')).Trim();
 }

@@ -48,6 +48,35 @@ public class AttachTests
         Assert.Contains("sb_early_out", net.NftList("ruleset"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sandbox_link_has_no_ipv6_on_an_ipv4_only_network_and_no_dad_on_a_dual_stack_one()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        static string Inside(string ns, params string[] command) =>
+            ProcessRunner.Run("nsenter", [$"--net={ns}", .. command]).EnsureSuccess(string.Join(' ', command)).Stdout.Trim();
+
+        // The namespace ArcBox makes gets it by default, a container's on the link itself: the same result.
+        using (var net = new TestNetwork("v4only"))
+        using (var container = new TestNamespace("ctr4"))
+        {
+            net.Create("own", builtin: "default");
+            net.Create("ctr", builtin: "default", attach: $"netns:{TestNetwork.NetnsPath(container)}");
+            foreach (var ns in new[] { net.NamespaceOf("own"), TestNetwork.NetnsPath(container) })
+            {
+                Assert.Equal("1", Inside(ns, "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6"));
+                Assert.DoesNotContain("inet6", Inside(ns, "ip", "-o", "addr", "show", "dev", "eth0"), StringComparison.Ordinal);
+            }
+        }
+
+        using var dual = new TestNetwork("v6dad", dualStack: true);
+        dual.Create("own", builtin: "default");
+        var own = dual.NamespaceOf("own");
+        Assert.Equal("0", Inside(own, "cat", "/proc/sys/net/ipv6/conf/eth0/accept_dad"));
+        var v6 = Inside(own, "ip", "-o", "-6", "addr", "show", "dev", "eth0", "scope", "global");
+        Assert.Contains("fd00:ab::", v6, StringComparison.Ordinal);
+        Assert.DoesNotContain("tentative", v6, StringComparison.Ordinal);
+    }
+
     private static void ExpectNothingOf(TestNetwork net, string name)
     {
         Assert.Equal(1, net.Arcbox("inspect", name).ExitCode);
