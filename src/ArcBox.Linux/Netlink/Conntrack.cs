@@ -35,7 +35,8 @@ public sealed class Conntrack : IDisposable
     public int Forget(IReadOnlyCollection<IPAddress> addresses)
     {
         var deleted = 0;
-        var families = addresses.Select(a => a.AddressFamily).Distinct().ToList();
+        var wanted = addresses.ToHashSet();
+        var families = wanted.Select(a => a.AddressFamily).Distinct().ToList();
         var dumpFamily = families.Count == 1 ? FamilyOf(families[0]) : AF_UNSPEC;
         foreach (var entry in socket.Dump(new NetlinkMessage(MsgGet, 0).NfGen(dumpFamily), "list conntrack entries"))
         {
@@ -46,7 +47,7 @@ public sealed class Conntrack : IDisposable
             }
 
             var involved = TupleAddresses(orig).Concat(attrs.TryGetValue(CTA_TUPLE_REPLY, out var reply) ? TupleAddresses(reply) : []);
-            if (!involved.Any(addresses.Contains))
+            if (!involved.Any(wanted.Contains))
             {
                 continue;
             }

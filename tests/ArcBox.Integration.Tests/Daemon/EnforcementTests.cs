@@ -123,7 +123,8 @@ public class EnforcementTests
     public void A_sandbox_given_an_address_just_freed_inherits_none_of_its_connections()
     {
         Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
-        using var net = new TestNetwork("reuse");
+        // Dual-stack: the forget then dumps both families at once (the IPv4-only case is the swap test above).
+        using var net = new TestNetwork("reuse", dualStack: true);
         net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      port: 7777\n", ip: "10.0.0.9");
         net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
         net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7777", "30");
