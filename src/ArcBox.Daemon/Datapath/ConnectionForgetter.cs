@@ -66,7 +66,7 @@ public sealed class ConnectionForgetter : IDisposable
 
     /// <summary>
     /// Returns once no connection of <paramref name="addresses"/> waits to be forgotten: a sandbox that gets an
-    /// address just freed (by an rm with --ip) must not inherit the old owner's connections. Walks at once if need be.
+    /// address an rm just freed (create --ip) must not inherit the old owner's connections. Walks at once if need be.
     /// </summary>
     public void Settle(IReadOnlyCollection<IPAddress> addresses)
     {
