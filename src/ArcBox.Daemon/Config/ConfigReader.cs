@@ -10,7 +10,7 @@ namespace ArcBox.Daemon.Config;
 /// <summary>Reads arcbox.yaml; unknown keys and bad values are reported as file:line:column diagnostics.</summary>
 public sealed class ConfigReader : YamlReader
 {
-    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns", "dhcp", "logs", "metrics"];
+    private static readonly string[] Keys = ["subnet", "subnet6", "uplink", "prefix", "dns", "dhcp", "logs", "metrics", "vm"];
     private static readonly string[] DhcpKeys = ["enabled", "lease_seconds"];
     private static readonly string[] DnsKeys = ["upstream", "min_ttl", "max_ttl", "queries_per_second", "log_size", "timeout_ms"];
 
@@ -111,6 +111,17 @@ public sealed class ConfigReader : YamlReader
         if (map.TryGetValue("logs", out var l) && !YamlLoader.IsNull(l.Value) && Mapping(l.Value, "'logs'", ["size"]) is { } logs)
         {
             config = config with { LogSize = Number(logs, "logs", "size", config.LogSize, 10, 1_000_000) };
+        }
+
+        if (map.TryGetValue("vm", out var v) && !YamlLoader.IsNull(v.Value) && Mapping(v.Value, "'vm'", ["qemu"]) is { } vm
+            && vm.TryGetValue("qemu", out var qemu) && Scalar(qemu.Value, "'vm.qemu'") is { } binary)
+        {
+            if (!Path.IsPathFullyQualified(binary) || binary.Any(char.IsControl))
+            {
+                Error(qemu.Value, $"'vm.qemu' must be an absolute path to a QEMU binary, not '{binary}'");
+            }
+
+            config = config with { QemuBinary = binary };
         }
 
         return HasErrors ? null : config;

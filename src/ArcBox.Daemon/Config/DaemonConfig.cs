@@ -8,6 +8,7 @@ namespace ArcBox.Daemon.Config;
 /// <summary>The daemon's configuration (arcbox.yaml). Paths come from the command line.</summary>
 /// <param name="MetricsListen">Where Prometheus metrics are served over HTTP (GET /metrics); null: off.</param>
 /// <param name="LogSize">Flow events kept per sandbox (a ring: the oldest go first).</param>
+/// <param name="QemuBinary">The QEMU that `vm run` starts (and the KVM probe runs): a name looked up on PATH or an absolute path.</param>
 /// <param name="Uplink">The interface egress leaves through; null: the interface of the default route, found at start.</param>
 public sealed record DaemonConfig(
     IPNetwork Subnet4,
@@ -19,7 +20,8 @@ public sealed record DaemonConfig(
     DnsSettings Dns,
     DhcpSettings Dhcp,
     int LogSize = 1000,
-    IPEndPoint? MetricsListen = null)
+    IPEndPoint? MetricsListen = null,
+    string QemuBinary = ArcBox.Daemon.Vms.QemuCommand.DefaultBinary)
 {
     public const string DefaultConfigPath = "/etc/arcbox/arcbox.yaml";
     public const string DefaultStateDirectory = "/var/lib/arcbox";

@@ -9,7 +9,7 @@ public sealed partial class SandboxManager
 
     private Timer? consoleWatch;
 
-    private VmHost VmHost => vmHost ??= new VmHost(config.StateDirectory);
+    private VmHost VmHost => vmHost ??= new VmHost(config.StateDirectory, config.QemuBinary, log);
 
     /// <summary>Every 5 s, empties console logs that grew over <see cref="VmConsole.MaxBytes"/>.</summary>
     private void StartConsoleWatch() => consoleWatch = new Timer(_ => CapConsoles(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));

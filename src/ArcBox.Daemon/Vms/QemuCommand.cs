@@ -10,8 +10,13 @@ namespace ArcBox.Daemon.Vms;
 /// </summary>
 public static class QemuCommand
 {
-    public const string Binary = "qemu-system-x86_64";
+    public const string DefaultBinary = "qemu-system-x86_64";
     public const uint Nobody = 65534;
+
+    /// <summary>The CPU model under KVM (the host's own); the KVM probe runs with the same one.</summary>
+    public const string KvmCpuModel = "host";
+
+    public static string CpuModel(string accel) => accel == "kvm" ? KvmCpuModel : "max";
 
     /// <summary>The kernel arguments ArcBox adds: serial console, reboot by triple fault (QEMU -no-reboot then exits), no
     /// reboot on panic (ends the VM), and the sandbox's address unless the user gave an ip= (ip=dhcp, say).</summary>
@@ -39,17 +44,17 @@ public static class QemuCommand
         return string.Join(' ', ours.Concat(words));
     }
 
-    public static IReadOnlyList<string> Build(SandboxRecord r, VmPaths paths, string kernel, string? initrd, string commandLine, int memoryMb, int cpus, string accel)
+    public static IReadOnlyList<string> Build(string binary, SandboxRecord r, VmPaths paths, string kernel, string? initrd, string commandLine, int memoryMb, int cpus, string accel)
     {
         var uid = r.TapUid ?? Nobody;
         var gid = r.TapGid ?? r.TapUid ?? Nobody;
         var args = new List<string>
         {
-            Binary,
+            binary,
             "-name", $"arcbox-{r.Name}",
             "-machine", "microvm",
             "-accel", accel,
-            "-cpu", accel == "kvm" ? "host" : "max",
+            "-cpu", CpuModel(accel),
             "-m", memoryMb.ToString(CultureInfo.InvariantCulture),
             "-smp", cpus.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",

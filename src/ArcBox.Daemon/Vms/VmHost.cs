@@ -5,7 +5,7 @@ using ArcBox.Daemon.Api;
 using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
 using ArcBox.Dhcp.Protocol;
-using ArcBox.Linux.Devices;
+using Microsoft.Extensions.Logging;
 
 namespace ArcBox.Daemon.Vms;
 
@@ -13,10 +13,18 @@ namespace ArcBox.Daemon.Vms;
 /// Starts, finds and stops the QEMU microVMs of TAP sandboxes. QEMU runs daemonized, outside the daemon: a daemon
 /// restart neither stops a VM nor loses track of it (its pid file and QMP socket are in STATE/vms/NAME).
 /// </summary>
-public sealed class VmHost(string stateDirectory)
+public sealed class VmHost(string stateDirectory, string qemuBinary, ILogger log)
 {
-    private static readonly Lazy<string?> KvmProblem = new(() => KvmProbe.WhyNot());
+    /// <summary>How long the KVM probe guest may take (about 45 ms where KVM works).</summary>
+    public static readonly TimeSpan ProbeBound = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a guest that auto started under KVM may stay silent before it is restarted under TCG
+    /// (Linux prints its first line within a fraction of a second under KVM).</summary>
+    public static readonly TimeSpan KvmFirstOutputBound = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan LaunchTimeout = TimeSpan.FromSeconds(60);
+    private readonly Lock kvmLock = new();
+    private KvmVerdict? kvm;
 
     public VmPaths PathsOf(string sandbox) => VmPaths.For(stateDirectory, sandbox);
 
@@ -33,6 +41,116 @@ public sealed class VmHost(string stateDirectory)
             throw new RequestException(ErrorCode.Conflict, $"sandbox '{r.Name}' already runs a VM (QEMU pid {pid}); stop it first (arcbox vm stop {r.Name})");
         }
 
+        var boot = Validate(request);
+        var auto = (request.Accel ?? "auto") == "auto";
+        var (accel, note) = Accel(request.Accel);
+        if (!auto || accel != "kvm")
+        {
+            return Boot(r, lease, paths, boot, accel, note);
+        }
+
+        // Auto chose KVM because the probe guest ran; the real guest must still show that QEMU runs it. If QEMU
+        // fails to start or the guest stays silent, KVM is unusable here for this daemon, and the guest boots under TCG.
+        VmSpec spec;
+        try
+        {
+            spec = Boot(r, lease, paths, boot, accel, note);
+        }
+        catch (RequestException ex) when (ex.Code == ErrorCode.Failure)
+        {
+            return BootUnderTcg(r, lease, paths, boot, $"the probe passed, but {OneLine(ex.Message)}");
+        }
+
+        if (SilentUnderKvm(paths, spec.CommandLine) is not { } silence)
+        {
+            return spec;
+        }
+
+        StopAsync(r.Name, TimeSpan.Zero, CancellationToken.None).GetAwaiter().GetResult();
+        return BootUnderTcg(r, lease, paths, boot, $"the probe passed, but {silence}");
+    }
+
+    /// <summary>The verdict on KVM for this daemon: QEMU's probe guest, run once on first use (or what a failed
+    /// KVM boot under auto found since).</summary>
+    public KvmVerdict Kvm
+    {
+        get
+        {
+            lock (kvmLock)
+            {
+                if (kvm is null)
+                {
+                    kvm = QemuKvmProbe.Run(qemuBinary, Path.Combine(stateDirectory, "vms"), ProbeBound);
+                    Hosting.Log.KvmProbed(log, kvm.Usable ? "usable" : "unusable", kvm.Reason);
+                }
+
+                return kvm;
+            }
+        }
+    }
+
+    private VmSpec BootUnderTcg(SandboxRecord r, DhcpLease lease, VmPaths paths, BootRequest boot, string why)
+    {
+        lock (kvmLock)
+        {
+            kvm = new KvmVerdict(false, why, TimeSpan.Zero);
+        }
+
+        Hosting.Log.KvmProbed(log, "unusable", why);
+        return Boot(r, lease, paths, boot, "tcg", $"auto: kvm unusable: {why}; started under tcg");
+    }
+
+    private VmSpec Boot(SandboxRecord r, DhcpLease lease, VmPaths paths, BootRequest boot, string accel, string? note)
+    {
+        var commandLine = QemuCommand.CommandLine(boot.Append, lease, accel == "tcg" ? QemuCommand.HostTscKhz() : null);
+        var command = QemuCommand.Build(qemuBinary, r, paths, boot.Kernel, boot.Initrd, commandLine, boot.MemoryMb, boot.Cpus, accel);
+        Directory.CreateDirectory(paths.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (var stale in new[] { paths.Pid, paths.Qmp, paths.Console })
+        {
+            System.IO.File.Delete(stale);
+        }
+
+        var spec = new VmSpec(boot.Kernel, boot.Initrd, commandLine, boot.MemoryMb, boot.Cpus, accel, note, DateTimeOffset.UtcNow, command);
+        System.IO.File.WriteAllText(paths.Spec, JsonSerializer.Serialize(spec, ApiJson.Options));
+        Launch(r.Name, command);
+        return spec;
+    }
+
+    /// <summary>Why a guest that QEMU started under KVM is not running, judged by its serial console: null while
+    /// it printed within <see cref="KvmFirstOutputBound"/> (or when its console is not ArcBox's to judge: another
+    /// console=, or a kernel asked to be quiet).</summary>
+    private static string? SilentUnderKvm(VmPaths paths, string commandLine)
+    {
+        var words = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (!words.Contains("console=ttyS0") || words.Any(w => w == "quiet" || w.StartsWith("loglevel=", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (System.IO.File.Exists(paths.Console) && new FileInfo(paths.Console).Length > 0)
+            {
+                return null;
+            }
+
+            if (Running(paths) is null)
+            {
+                return "QEMU under kvm ended before the guest printed anything on its console";
+            }
+
+            if (clock.Elapsed > KvmFirstOutputBound)
+            {
+                return $"the guest printed nothing on its console within {KvmFirstOutputBound.TotalSeconds:0} s under kvm";
+            }
+
+            Thread.Sleep(20);
+        }
+    }
+
+    private static BootRequest Validate(VmRequest request)
+    {
         var kernel = File(request.Kernel, "kernel", required: true)!;
         var initrd = File(request.Initrd, "initrd", required: false);
         var memory = request.MemoryMb ?? 256;
@@ -52,20 +170,17 @@ public sealed class VmHost(string stateDirectory)
             throw new RequestException(ErrorCode.Invalid, "append: kernel arguments are one line of at most 1024 characters");
         }
 
-        var (accel, note) = Accel(request.Accel);
-        var commandLine = QemuCommand.CommandLine(request.Append, lease, accel == "tcg" ? QemuCommand.HostTscKhz() : null);
-        var command = QemuCommand.Build(r, paths, kernel, initrd, commandLine, memory, cpus, accel);
-        Directory.CreateDirectory(paths.Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        foreach (var stale in new[] { paths.Pid, paths.Qmp, paths.Console })
+        // Accel is checked here too, so that a bad one is refused before anything (the probe included) runs.
+        if (request.Accel is not (null or "auto" or "kvm" or "tcg"))
         {
-            System.IO.File.Delete(stale);
+            throw new RequestException(ErrorCode.Invalid, $"accel: expected auto, kvm or tcg, not '{request.Accel}'");
         }
 
-        var spec = new VmSpec(kernel, initrd, commandLine, memory, cpus, accel, note, DateTimeOffset.UtcNow, command);
-        System.IO.File.WriteAllText(paths.Spec, JsonSerializer.Serialize(spec, ApiJson.Options));
-        Launch(r.Name, command);
-        return spec;
+        return new BootRequest(kernel, initrd, request.Append, memory, cpus);
     }
+
+    private static string OneLine(string text) =>
+        string.Join("; ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public VmStatus? Status(string sandbox)
     {
@@ -155,22 +270,13 @@ public sealed class VmHost(string stateDirectory)
         }
     }
 
-    private static (string Accel, string? Note) Accel(string? requested)
+    /// <summary>Explicit kvm never falls back and is not probed: QEMU's own error is the answer where it fails.</summary>
+    private (string Accel, string? Note) Accel(string? requested) => requested switch
     {
-        switch (requested ?? "auto")
-        {
-            case "tcg":
-                return ("tcg", null);
-            case "kvm":
-                return KvmProblem.Value is { } why
-                    ? throw new RequestException(ErrorCode.Invalid, $"accel kvm: KVM cannot run a guest here ({why}); use --accel tcg or auto")
-                    : ("kvm", null);
-            case "auto":
-                return KvmProblem.Value is { } reason ? ("tcg", $"kvm unusable: {reason}") : ("kvm", null);
-            default:
-                throw new RequestException(ErrorCode.Invalid, $"accel: expected auto, kvm or tcg, not '{requested}'");
-        }
-    }
+        "tcg" => ("tcg", "requested"),
+        "kvm" => ("kvm", "requested"),
+        _ => Kvm is { Usable: true } ok ? ("kvm", $"auto: {ok.Reason}") : ("tcg", $"auto: kvm unusable: {Kvm.Reason}"),
+    };
 
     private static string? File(string? path, string what, bool required)
     {

@@ -61,18 +61,6 @@ internal static partial class Interop
         [LibraryImport(Libraries.Libc, EntryPoint = "ioctl", SetLastError = true)]
         internal static partial int Ioctl(int fd, ulong request, nint argument);
 
-        internal const int PROT_READ = 1;
-        internal const int PROT_WRITE = 2;
-        internal const int MAP_SHARED = 1;
-        internal const int MAP_PRIVATE = 2;
-        internal const int MAP_ANONYMOUS = 0x20;
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "mmap", SetLastError = true)]
-        internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
-
-        [LibraryImport(Libraries.Libc, EntryPoint = "munmap", SetLastError = true)]
-        internal static partial int Munmap(nint address, nuint length);
-
         [LibraryImport(Libraries.Libc, EntryPoint = "gettid")]
         internal static partial int GetTid();
 

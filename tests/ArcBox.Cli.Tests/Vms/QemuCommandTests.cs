@@ -26,9 +26,9 @@ public sealed class QemuCommandTests
     public void The_vm_gets_the_tap_the_sandbox_mac_its_files_and_drops_to_the_tap_owner()
     {
         var paths = VmPaths.For("/var/lib/arc,box", "web");
-        var args = QemuCommand.Build(Tap, paths, "/k/vmlinuz", "/k/initrd.img", "console=ttyS0", 256, 2, "tcg");
+        var args = QemuCommand.Build("/opt/qemu/bin/qemu-system-x86_64", Tap, paths, "/k/vmlinuz", "/k/initrd.img", "console=ttyS0", 256, 2, "tcg");
 
-        Assert.Equal("qemu-system-x86_64", args[0]);
+        Assert.Equal("/opt/qemu/bin/qemu-system-x86_64", args[0]);
         Assert.Equal("microvm", After(args, "-machine"));
         Assert.Equal("tcg", After(args, "-accel"));
         Assert.Equal("max", After(args, "-cpu"));
@@ -41,9 +41,9 @@ public sealed class QemuCommandTests
         Assert.Equal("1000:1000", After(args, "-runas"));
         Assert.Contains("-no-reboot", args);
         Assert.Contains("-nodefaults", args);
-        Assert.Equal("host", After(QemuCommand.Build(Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-cpu"));
-        Assert.Equal("65534:65534", After(QemuCommand.Build(Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-runas"));
-        Assert.DoesNotContain("-initrd", QemuCommand.Build(Tap, paths, "/k", null, "", 64, 1, "kvm"));
+        Assert.Equal("host", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-cpu"));
+        Assert.Equal("65534:65534", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-runas"));
+        Assert.DoesNotContain("-initrd", QemuCommand.Build(QemuCommand.DefaultBinary, Tap, paths, "/k", null, "", 64, 1, "kvm"));
     }
 
     private static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];

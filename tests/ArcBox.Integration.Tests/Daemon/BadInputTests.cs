@@ -76,7 +76,7 @@ public class BadInputTests
         try
         {
             var config = Path.Combine(dir, "arcbox.yaml");
-            File.WriteAllText(config, "subnet: 10.0.0.1/24\nprefx: ab\nsubnet6: 10.1.0.0/16\ndhcp:\n  enabled: maybe\n  lease_seconds: 2\n  leese: 1\nmetrics:\n  listen: nope:x\nlogs:\n  size: 1\n");
+            File.WriteAllText(config, "subnet: 10.0.0.1/24\nprefx: ab\nsubnet6: 10.1.0.0/16\ndhcp:\n  enabled: maybe\n  lease_seconds: 2\n  leese: 1\nmetrics:\n  listen: nope:x\nlogs:\n  size: 1\nvm:\n  qemu: qemu-system-x86_64\n  kvm: yes\n");
             var r = ArcBox.Testing.ProcessRunner.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "daemon", "--config", config, "--state-dir", Path.Combine(dir, "state"), "--socket", Path.Combine(dir, "sock")]);
             Assert.Equal(1, r.ExitCode);
             Assert.Contains($"{config}:1:9: error: 'subnet': invalid CIDR '10.0.0.1/24': host bits are set; did you mean 10.0.0.0/24?", r.Stderr, StringComparison.Ordinal);
@@ -87,6 +87,8 @@ public class BadInputTests
             Assert.Contains($"{config}:7:3: error: unknown key 'leese' in 'dhcp'", r.Stderr, StringComparison.Ordinal);
             Assert.Contains($"{config}:9:11: error: 'metrics.listen': invalid IPv4 address 'nope'", r.Stderr, StringComparison.Ordinal);
             Assert.Contains($"{config}:11:9: error: 'logs.size' must be a whole number 10-1000000, not '1'", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:13:9: error: 'vm.qemu' must be an absolute path to a QEMU binary, not 'qemu-system-x86_64'", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:14:3: error: unknown key 'kvm' in 'vm'", r.Stderr, StringComparison.Ordinal);
         }
         finally
         {
