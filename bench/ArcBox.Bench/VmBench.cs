@@ -30,37 +30,52 @@ public static class VmBench
         File.WriteAllText(policy, Policy);
         var probe = image.InitrdWith($"until_tcp first {TestNetwork.WebServer} 80 ok 30\n", net.Directory);
 
-        var boot = new List<(double Started, double Ready, double Probe)>();
-        var plain = new List<double>();
-        for (var r = 0; r < runs; r++)
+        // Boot under TCG always, and under KVM too where QEMU itself runs a guest under KVM here.
+        var kvm = ArcBox.Daemon.Vms.QemuKvmProbe.Run(ArcBox.Daemon.Vms.QemuCommand.DefaultBinary, net.Directory, ArcBox.Daemon.Vms.VmHost.ProbeBound);
+        var accels = kvm.Usable ? new[] { "tcg", "kvm" } : ["tcg"];
+        var boots = new Dictionary<string, (List<(double Started, double Ready, double Probe)> Arcbox, List<double> Plain)>();
+        foreach (var accel in accels)
         {
-            boot.Add(TimeVmRun(net, $"boot{r}", image.Kernel, probe, policy));
-            plain.Add(TimePlainQemu(net, image));
+            var boot = new List<(double Started, double Ready, double Probe)>();
+            var plain = new List<double>();
+            for (var r = 0; r < runs; r++)
+            {
+                boot.Add(TimeVmRun(net, $"boot{accel}{r}", image.Kernel, probe, policy, accel));
+                plain.Add(TimePlainQemu(net, image, accel));
+            }
+
+            boots[accel] = (boot, plain);
         }
 
-        var (with, without, accel) = Throughput(net, image, runs);
+        var (with, without, throughputAccel) = Throughput(net, image, runs);
 
-        Console.WriteLine($"# vm bench: {runs} alternating runs, medians; accel {accel}; guest: Debian cloud kernel + busybox, 1 vCPU, 192 MB");
+        Console.WriteLine($"# vm bench: {runs} alternating runs, medians; throughput under accel {throughputAccel} (auto); guest: Debian cloud kernel + busybox, 1 vCPU, 192 MB");
+        Console.WriteLine($"# kvm: {(kvm.Usable ? "" : "not measured: ")}{kvm.Reason}");
         Console.WriteLine("| measure | median | ratio |");
         Console.WriteLine("|---|---:|---:|");
-        var plainReady = Stats.Median(plain);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| plain QEMU on a bare TAP: start to guest ready (baseline) | {plainReady:F0} ms | 1.00x |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| arcbox vm run (new sandbox): first console line | {Stats.Median(boot.Select(b => b.Started)):F0} ms | |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| arcbox vm run: guest ready | {Stats.Median(boot.Select(b => b.Ready)):F0} ms | {Stats.Median(boot.Select(b => b.Ready)) / plainReady:F2}x |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| arcbox vm run: first successful probe (TCP to the internet) | {Stats.Median(boot.Select(b => b.Probe)):F0} ms | {Stats.Median(boot.Select(b => b.Probe)) / plainReady:F2}x |"));
+        foreach (var (a, (boot, plain)) in boots)
+        {
+            var plainReady = Stats.Median(plain);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {a}: plain QEMU on a bare TAP: start to guest ready (baseline) | {plainReady:F0} ms | 1.00x |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {a}: arcbox vm run (new sandbox): first console line | {Stats.Median(boot.Select(b => b.Started)):F0} ms | |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {a}: arcbox vm run: guest ready | {Stats.Median(boot.Select(b => b.Ready)):F0} ms | {Stats.Median(boot.Select(b => b.Ready)) / plainReady:F2}x |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {a}: arcbox vm run: first successful probe (TCP to the internet) | {Stats.Median(boot.Select(b => b.Probe)):F0} ms | {Stats.Median(boot.Select(b => b.Probe)) / plainReady:F2}x |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"<!-- {a} runs, ms: vm run to probe {string.Join(' ', boot.Select(b => b.Probe.ToString("F0", CultureInfo.InvariantCulture)))}; plain ready {string.Join(' ', plain.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))} -->"));
+        }
+
         var baseline = Stats.Median(without);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| iperf3 guest to internet, no firewall (baseline) | {baseline:F0} Mbit/s | 1.00x |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| iperf3 guest to internet, ArcBox tables loaded | {Stats.Median(with):F0} Mbit/s | {Stats.Median(with) / baseline:F2}x |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"<!-- runs, ms: vm run to probe {string.Join(' ', boot.Select(b => b.Probe.ToString("F0", CultureInfo.InvariantCulture)))}; plain ready {string.Join(' ', plain.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))}; Mbit/s with {string.Join(' ', with.Select(w => w.ToString("F0", CultureInfo.InvariantCulture)))}, without {string.Join(' ', without.Select(w => w.ToString("F0", CultureInfo.InvariantCulture)))} -->"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"<!-- Mbit/s with {string.Join(' ', with.Select(w => w.ToString("F0", CultureInfo.InvariantCulture)))}, without {string.Join(' ', without.Select(w => w.ToString("F0", CultureInfo.InvariantCulture)))} -->"));
         return 0;
     }
 
     /// <summary>`arcbox vm run` in the foreground, from the command to: the guest console's first line (sandbox
     /// created, QEMU started, kernel printing), the guest's ARCBOX-READY, and the first probe's success.</summary>
-    private static (double, double, double) TimeVmRun(TestNetwork net, string name, string kernel, string initrd, string policy)
+    private static (double, double, double) TimeVmRun(TestNetwork net, string name, string kernel, string initrd, string policy, string accel)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "vm", "run", name, "--kernel", kernel, "--initrd", initrd, "--policy", policy, "--memory", "192", "--timeout", "60" })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "vm", "run", name, "--kernel", kernel, "--initrd", initrd, "--policy", policy, "--memory", "192", "--accel", accel, "--timeout", "60" })
         {
             psi.ArgumentList.Add(a);
         }
@@ -100,12 +115,12 @@ public static class VmBench
     }
 
     /// <summary>The same guest by hand: QEMU on a bare TAP of its own in the host namespace (no sandbox, no rules).</summary>
-    private static double TimePlainQemu(TestNetwork net, VmImage image)
+    private static double TimePlainQemu(TestNetwork net, VmImage image, string accel)
     {
         net.Host.Exec("ip", "tuntap", "add", "dev", "plain0", "mode", "tap", "vnet_hdr").EnsureSuccess("plain tap");
         try
         {
-            return TimePlainQemuOn(net, image);
+            return TimePlainQemuOn(net, image, accel);
         }
         finally
         {
@@ -113,15 +128,15 @@ public static class VmBench
         }
     }
 
-    private static double TimePlainQemuOn(TestNetwork net, VmImage image)
+    private static double TimePlainQemuOn(TestNetwork net, VmImage image, string accel)
     {
         var psi = new ProcessStartInfo("nsenter") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        var khz = ArcBox.Daemon.Vms.QemuCommand.HostTscKhz();
+        var khz = accel == "tcg" ? ArcBox.Daemon.Vms.QemuCommand.HostTscKhz() : null;
         foreach (var a in new[]
         {
             $"--net={TestNetwork.NetnsPath(net.Host)}", "qemu-system-x86_64",
             "-netdev", "tap,id=net0,ifname=plain0,script=no,downscript=no,vhost=off,vnet_hdr=on", "-device", "virtio-net-device,netdev=net0",
-            "-machine", "microvm", "-accel", "tcg", "-cpu", "max", "-m", "192", "-smp", "1", "-nodefaults", "-no-user-config",
+            "-machine", "microvm", "-accel", accel, "-cpu", ArcBox.Daemon.Vms.QemuCommand.CpuModel(accel), "-m", "192", "-smp", "1", "-nodefaults", "-no-user-config",
             "-display", "none", "-no-reboot", "-kernel", image.Kernel, "-initrd", image.Initrd,
             "-append", $"console=ttyS0 reboot=t panic=-1 ip=10.9.9.9::10.9.9.1:255.255.255.0:plain:eth0:off:10.9.9.1{(khz is { } k ? $" tsc_early_khz={k}" : "")}", "-serial", "stdio",
         })
