@@ -71,6 +71,11 @@ public static class BaseTableBuilder
             $"meta nfproto ipv4 iifname . ether saddr . ip saddr != @{Source4} counter name \"{SpoofCounter}\" drop",
             // Sandbox links route loopback (route_localnet, for localhost forwards): no sandbox may address it.
             $"ip daddr 127.0.0.0/8 counter name \"{SpoofCounter}\" drop",
+
+            // Options that route (LSRR, SSRR) would send the packet on to an address the forward filter never sees;
+            // record-route collects the host's addresses. Dropped whatever the host's accept_source_route says.
+            // A header without options (length 5) costs one comparison.
+            $"ip hdrlength != 5 jump {RouteOptions}",
             "meta nfproto ipv4 meta l4proto tcp accept",
             $"udp sport 67 counter name \"{SpoofCounter}\" drop",
             $"icmp type redirect counter name \"{SpoofCounter}\" drop",
@@ -88,6 +93,7 @@ public static class BaseTableBuilder
                 "ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld2-listener-report } accept",
                 $"ip6 saddr fe80::/10 icmpv6 type {{ {string.Join(", ", NdFromSandbox)} }} accept",
                 $"meta nfproto ipv6 iifname . ip6 saddr != @{Addr6} counter name \"{SpoofCounter}\" drop",
+                $"exthdr rt exists counter name \"{RouteOptionCounter}\" drop",
             ]);
         }
         else
@@ -96,6 +102,12 @@ public static class BaseTableBuilder
         }
 
         chains.Add(Chain("sandbox_guard", null, [.. guard]));
+        chains.Add(Chain(
+            RouteOptions,
+            null,
+            $"ip option lsrr exists counter name \"{RouteOptionCounter}\" drop",
+            $"ip option ssrr exists counter name \"{RouteOptionCounter}\" drop",
+            $"ip option rr exists counter name \"{RouteOptionCounter}\" drop"));
 
         // Every DNS packet from a sandbox goes to our resolver, whatever address it was sent to.
         var dnat = new List<string> { $"iifname {ours} meta nfproto ipv4 meta l4proto @{TcpUdp} th dport 53 dnat ip to {network.Gateway4}" };
@@ -137,11 +149,13 @@ public static class BaseTableBuilder
         chains.Add(Chain(
             "from_sandbox",
             null,
-            "ct state established,related accept",
-            $"ct state invalid counter name \"{InvalidCounter}\" drop",
-            $"iifname vmap @{OutDispatch}",
-            $"iifname != @{Known} counter name \"{UnknownCounter}\" drop",
-            $"goto {Deliver}"));
+            [
+                .. OwnConnectionsOnly(dual),
+                $"ct state invalid counter name \"{InvalidCounter}\" drop",
+                $"iifname vmap @{OutDispatch}",
+                $"iifname != @{Known} counter name \"{UnknownCounter}\" drop",
+                $"goto {Deliver}",
+            ]));
         chains.Add(Chain(
             "to_sandbox",
             null,
@@ -159,7 +173,7 @@ public static class BaseTableBuilder
 
         // Sandbox to the host itself: only what its host chain opens (DNS, and 'host' rules).
         chains.Add(Chain("input_filter", "type filter hook input priority filter; policy accept;", $"iifname {ours} jump to_host"));
-        var toHost = new List<string> { "ct state established,related accept", $"ct state invalid counter name \"{InvalidCounter}\" drop" };
+        var toHost = new List<string>([.. OwnConnectionsOnly(dual), $"ct state invalid counter name \"{InvalidCounter}\" drop"]);
         if (dual)
         {
             toHost.Add($"icmpv6 type {{ {string.Join(", ", NdFromSandbox)} }} accept");
@@ -174,7 +188,7 @@ public static class BaseTableBuilder
         // The host itself to a sandbox: replies, neighbour discovery, and what 'from: host' rules open.
         chains.Add(Chain("output_filter", "type filter hook output priority filter; policy accept;", $"oifname {ours} jump from_host"));
         // A DHCP answer to a client without an address goes to the broadcast address, which conntrack cannot pair.
-        var fromHost = new List<string> { "ct state established,related accept", $"udp sport 67 udp dport 68 oifname @{DhcpLinks} accept" };
+        var fromHost = new List<string>([.. HostErrorsAboutAdmittedOnly(dual), "ct state established,related accept", $"udp sport 67 udp dport 68 oifname @{DhcpLinks} accept"]);
         if (dual)
         {
             fromHost.Add("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept");
@@ -191,7 +205,48 @@ public static class BaseTableBuilder
             "type filter hook input priority filter; policy accept;",
             $"iifname {ours} iifname . arp saddr ip . arp saddr ether != @{ArpOk} counter drop"));
 
-        return new BasePlan(network, sets.ToImmutable(), [SpoofCounter, UnknownCounter, InvalidCounter], chains.ToImmutable(), arpSets, arpChains);
+        return new BasePlan(network, sets.ToImmutable(), [SpoofCounter, UnknownCounter, InvalidCounter, ForeignCounter, RouteOptionCounter, HiddenCounter], chains.ToImmutable(), arpSets, arpChains);
+    }
+
+    /// <summary>
+    /// Established and related packets from a sandbox, accepted only for connections the sandbox is an endpoint of.
+    /// An established packet is one by construction: its tuple is one of its connection's, and the guard has made
+    /// its source the sandbox's. A related one (an ICMP error) names another connection in its payload, and
+    /// conntrack ties it to that connection whatever link it came in on: so the sandbox's address must be the
+    /// source of the connection's tuple in the packet's direction (the original for a connection it opened, the
+    /// reply for one opened to it; NAT included, since the tuples are the translated ones).
+    /// </summary>
+    private static IEnumerable<string> OwnConnectionsOnly(bool dual)
+    {
+        yield return "ct state established accept";
+        foreach (var direction in new[] { "original", "reply" })
+        {
+            yield return $"ct state related ct direction {direction} iifname . ether saddr . ct {direction} ip saddr @{Source4} accept";
+            if (dual)
+            {
+                yield return $"ct state related ct direction {direction} iifname . ct {direction} ip6 saddr @{Addr6} accept";
+            }
+        }
+
+        yield return $"ct state related counter name \"{ForeignCounter}\" drop";
+    }
+
+    /// <summary>
+    /// ICMP errors that the host itself sends to a sandbox (time exceeded, unreachable, packet too big, parameter
+    /// problem) leave only about a connection some policy admitted. The kernel sends them from routing and from
+    /// ip_forward, before the forward filter: about a packet with TTL 1, or one it cannot route, to any address.
+    /// The error carries that packet's conntrack entry, which is confirmed only once a filter has accepted it, so
+    /// an unconfirmed one means the policy never judged the packet. Redirects never go to a sandbox.
+    /// </summary>
+    private static IEnumerable<string> HostErrorsAboutAdmittedOnly(bool dual)
+    {
+        yield return $"icmp type redirect counter name \"{HiddenCounter}\" drop";
+        yield return $"icmp type {{ destination-unreachable, time-exceeded, parameter-problem }} ct status & confirmed == 0 counter name \"{HiddenCounter}\" drop";
+        if (dual)
+        {
+            yield return $"icmpv6 type nd-redirect counter name \"{HiddenCounter}\" drop";
+            yield return $"icmpv6 type {{ destination-unreachable, packet-too-big, time-exceeded, parameter-problem }} ct status & confirmed == 0 counter name \"{HiddenCounter}\" drop";
+        }
     }
 
     /// <summary>
@@ -208,6 +263,6 @@ public static class BaseTableBuilder
         }
     }
 
-    private static NftChain Chain(string name, string? hook, params string[] rules) =>
+    private static NftChain Chain(string name, string? hook, params IEnumerable<string> rules) =>
         new(name, [.. rules.Select(r => new NftRule(r))], hook);
 }

@@ -32,6 +32,9 @@ public static class ObjectNames
     public const string Icmp = "l4_icmp";
     public const string Deliver = "deliver";
 
+    /// <summary>The guard's check of IPv4 options, jumped to only by headers longer than 20 bytes.</summary>
+    public const string RouteOptions = "guard_options";
+
     // Port forwarding: host address . protocol . port -> sandbox address . port, and what may pass once translated.
     public const string Forward4 = "forward4";
     public const string Forward6 = "forward6";
@@ -42,6 +45,15 @@ public static class ObjectNames
     public const string SpoofCounter = "spoofed";
     public const string UnknownCounter = "unknown_interface";
     public const string InvalidCounter = "invalid";
+
+    /// <summary>RELATED packets from a sandbox about a connection it is no endpoint of (forged ICMP errors).</summary>
+    public const string ForeignCounter = "foreign_related";
+
+    /// <summary>IPv4 source-route and record-route options, and IPv6 routing headers, from sandboxes.</summary>
+    public const string RouteOptionCounter = "route_options";
+
+    /// <summary>ICMP errors the host would have sent a sandbox about traffic no policy admitted.</summary>
+    public const string HiddenCounter = "icmp_hidden";
     public const string SandboxPrefix = "sb_";
 
     public static string Of(string sandbox, string suffix) => $"{SandboxPrefix}{sandbox}_{suffix}";

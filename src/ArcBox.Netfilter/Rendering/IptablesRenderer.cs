@@ -60,6 +60,9 @@ public static partial class IptablesRenderer
             Line($"-A PREROUTING -i {ours} -j ARCBOX-GUARD");
             Line("-A ARCBOX-GUARD -p udp --sport 67 -j DROP");
             Line("-A ARCBOX-GUARD -p icmp --icmp-type redirect -j DROP");
+
+            // iptables has no match for single IPv4 options: every header longer than 20 bytes goes.
+            Line("-A ARCBOX-GUARD -m u32 --u32 \"0>>22&0x3C=24:60\" -m comment --comment \"IPv4 options (source and record route)\" -j DROP");
             Line($"-A ARCBOX-GUARD -i {ifname} -s {sandbox.Ipv4}/32 -m mac --mac-source {sandbox.Mac} -j RETURN");
             Line("-A ARCBOX-GUARD -m comment --comment \"spoofed or unknown interface\" -j DROP");
             Line("COMMIT");
@@ -109,7 +112,22 @@ public static partial class IptablesRenderer
             Line($"-A FORWARD -o {ours} -j ARCBOX-TO-SANDBOX");
             Line($"-A INPUT -i {ours} -j ARCBOX-TO-HOST");
             Line($"-A OUTPUT -o {ours} -j ARCBOX-FROM-HOST");
-            foreach (var chain in new[] { "ARCBOX-FROM-SANDBOX", "ARCBOX-TO-SANDBOX", "ARCBOX-TO-HOST", "ARCBOX-FROM-HOST" })
+            // From the sandbox, RELATED only for its own connections; from the host, ICMP errors only about admitted ones.
+            foreach (var chain in new[] { "ARCBOX-FROM-SANDBOX", "ARCBOX-TO-HOST" })
+            {
+                Line($"-A {chain} -m conntrack --ctstate ESTABLISHED -j ACCEPT");
+                Line($"-A {chain} -i {ifname} -m conntrack --ctstate RELATED --ctdir ORIGINAL --ctorigsrc {sandbox.Ipv4}/32 -j ACCEPT");
+                Line($"-A {chain} -i {ifname} -m conntrack --ctstate RELATED --ctdir REPLY --ctreplsrc {sandbox.Ipv4}/32 -j ACCEPT");
+                Line($"-A {chain} -m conntrack --ctstate RELATED,INVALID -j DROP");
+            }
+
+            Line("-A ARCBOX-FROM-HOST -p icmp --icmp-type redirect -j DROP");
+            foreach (var type in new[] { "destination-unreachable", "time-exceeded", "parameter-problem" })
+            {
+                Line($"-A ARCBOX-FROM-HOST -p icmp --icmp-type {type} -m conntrack ! --ctstatus CONFIRMED -j DROP");
+            }
+
+            foreach (var chain in new[] { "ARCBOX-TO-SANDBOX", "ARCBOX-FROM-HOST" })
             {
                 Line($"-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
                 Line($"-A {chain} -m conntrack --ctstate INVALID -j DROP");
