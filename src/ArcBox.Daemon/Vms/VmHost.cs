@@ -89,15 +89,18 @@ public sealed class VmHost(string stateDirectory, string qemuBinary, ILogger log
         }
     }
 
+    /// <summary>Boots under TCG after KVM failed; KVM is unusable for this daemon only if the guest then boots (a
+    /// failure that TCG shares, a busy TAP or a bad kernel, says nothing about KVM).</summary>
     private VmSpec BootUnderTcg(SandboxRecord r, DhcpLease lease, VmPaths paths, BootRequest boot, string why)
     {
+        var spec = Boot(r, lease, paths, boot, "tcg", $"auto: kvm unusable: {why}; started under tcg");
         lock (kvmLock)
         {
             kvm = new KvmVerdict(false, why, TimeSpan.Zero);
         }
 
         Hosting.Log.KvmProbed(log, "unusable", why);
-        return Boot(r, lease, paths, boot, "tcg", $"auto: kvm unusable: {why}; started under tcg");
+        return spec;
     }
 
     private VmSpec Boot(SandboxRecord r, DhcpLease lease, VmPaths paths, BootRequest boot, string accel, string? note)

@@ -117,6 +117,37 @@ public class VmAccelTests
     }
 
     [Fact]
+    public void A_failure_that_tcg_shares_leaves_kvm_usable()
+    {
+        Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
+
+        // QEMU refuses sandbox a under any accelerator (as for a busy TAP), and runs b ("kvm" played by TCG).
+        using var qemu = new StandIn("""
+            for a in "$@"; do
+              if [ "$a" = arcbox-a ]; then echo "qemu-system-x86_64: could not configure /dev/net/tun (ab-a): Device or resource busy" >&2; exit 1; fi
+            done
+            exec -a qemu-system-x86_64 "$real" $(tcg "$@")
+            """);
+        using var net = new TestNetwork("vmshr", configExtra: qemu.Config);
+        net.Create("a", "network:\n  outbound: []\n", attach: "tap");
+        net.Create("b", "network:\n  outbound: []\n", attach: "tap");
+        var image = VmImage.Instance;
+        using (var api = net.Api())
+        {
+            var failed = Assert.Throws<ArcBox.Cli.Infrastructure.CliException>(() => api.SendAsync(HttpMethod.Post, "v1/sandboxes/a/vm", new VmRequest(image.Kernel, image.Initrd, null, 64, 1, null), TestContext.Current.CancellationToken).GetAwaiter().GetResult());
+            Assert.Contains("QEMU for 'a' failed (exit 1): qemu-system-x86_64: could not configure /dev/net/tun (ab-a): Device or resource busy", failed.Message, StringComparison.Ordinal);
+        }
+
+        // "kvm" here is TCG, which needs the TSC rate that ArcBox passes only under tcg.
+        VmGuest.Start(net, "b", "echo hello\n", append: $"tsc_early_khz={QemuCommand.HostTscKhz()}").WaitDone();
+        var spec = net.Get("v1/sandboxes/b/vm").GetProperty("spec");
+        Assert.Equal("kvm", spec.GetProperty("accel").GetString());
+        Assert.StartsWith("auto: QEMU ran a probe guest under -accel kvm -cpu host in ", spec.GetProperty("accelNote").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["probe kvm", "launch kvm", "launch tcg", "launch kvm"], qemu.Calls());
+        Assert.DoesNotContain("kvm unusable", net.DaemonLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Auto_restarts_under_tcg_a_guest_that_stays_silent_under_kvm()
     {
         Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
