@@ -214,7 +214,9 @@ public static class BaseTableBuilder
     /// its source the sandbox's. A related one (an ICMP error) names another connection in its payload, and
     /// conntrack ties it to that connection whatever link it came in on: so the sandbox's address must be the
     /// source of the connection's tuple in the packet's direction (the original for a connection it opened, the
-    /// reply for one opened to it; NAT included, since the tuples are the translated ones).
+    /// reply for one opened to it; NAT included, since the tuples are the translated ones). The kernel binds the other
+    /// end: an error whose outer destination is not that tuple's destination is invalid (nf_conntrack_inet_error),
+    /// so a related packet passes only as sandbox to peer, about their own connection.
     /// </summary>
     private static IEnumerable<string> OwnConnectionsOnly(bool dual)
     {
