@@ -53,12 +53,21 @@ public static class DatapathBench
         var without = new List<(double Gbps, double P50)>();
         var tracked = new List<(double Gbps, double P50)>();
         var linearResults = new List<(double Gbps, double P50)>();
+        var previous = new List<(double Gbps, double P50)>();
         var withFirewall = net.Host.Exec("nft", "list", "ruleset").Stdout;
+        var previousFirewall = BeforeIssue20(withFirewall);
+        if (previousFirewall.Removed < 8)
+        {
+            throw new InvalidOperationException($"the previous design differs from today's by {previousFirewall.Removed} lines only: the bench no longer knows today's rules");
+        }
         const string conntrackOnly = "table inet ctonly {\n chain ctpost {\n type nat hook postrouting priority srcnat; policy accept;\n oifname \"up0\" masquerade\n }\n chain ctforward {\n type filter hook forward priority filter; policy accept;\n ct state established,related accept\n }\n}\n";
         for (var r = 0; r < runs; r++)
         {
             with.Add(Measure(ns));
             net.Host.Exec("nft", "delete", "table", "inet", table).EnsureSuccess("drop firewall");
+            net.Host.Nft(previousFirewall.Inet).EnsureSuccess("previous firewall");
+            previous.Add(Measure(ns));
+            net.Host.Exec("nft", "delete", "table", "inet", table).EnsureSuccess("drop previous firewall");
             net.Host.Exec("nft", "delete", "table", "arp", table).EnsureSuccess("drop arp firewall");
             without.Add(Measure(ns));
             net.Host.Nft(conntrackOnly).EnsureSuccess("conntrack only");
@@ -80,6 +89,7 @@ public static class DatapathBench
         var baseline = Median(without);
         Row(n, "none (baseline)", baseline, baseline);
         Row(n, "conntrack + masquerade only", Median(tracked), baseline);
+        Row(n, "ArcBox nftables before issue 20 (RELATED from any link)", Median(previous), baseline);
         Row(n, "ArcBox nftables", Median(with), baseline);
         if (linear)
         {
@@ -124,6 +134,19 @@ public static class DatapathBench
         var line = sockperf.Stdout.Split('\n').First(l => l.Contains("percentile 50.000", StringComparison.Ordinal));
         var p50 = double.Parse(line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture);
         return (bps / 1e9, p50);
+    }
+
+    /// <summary>Today's inet table with the rules of issue 20 taken out: RELATED accepted from any link, no check of
+    /// IPv4 options or IPv6 routing headers, every host ICMP error let out. The design it replaced, in the same run.</summary>
+    private static (string Inet, int Removed) BeforeIssue20(string ruleset)
+    {
+        var inet = ruleset[ruleset.IndexOf("table inet ", StringComparison.Ordinal)..];
+        inet = inet[..(inet.IndexOf("\ntable ", StringComparison.Ordinal) is var end and > 0 ? end + 1 : inet.Length)];
+        var lines = inet.Split('\n');
+        var kept = lines.Where(l => !l.Contains("ct state related", StringComparison.Ordinal) && !l.Contains("jump guard_options", StringComparison.Ordinal)
+            && !l.Contains("exthdr rt exists", StringComparison.Ordinal) && !l.Contains("icmp_hidden\" drop", StringComparison.Ordinal)).ToList();
+        var text = string.Join('\n', kept).Replace("ct state established accept", "ct state established,related accept", StringComparison.Ordinal);
+        return (text, lines.Length - kept.Count);
     }
 
     private static (double Gbps, double P50) Median(List<(double Gbps, double P50)> xs) =>
