@@ -23,7 +23,13 @@ public static class Iperf
             }
 
             run.EnsureSuccess("iperf3");
-            return JsonDocument.Parse(run.Stdout).RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+            var root = JsonDocument.Parse(run.Stdout).RootElement;
+            if (!root.TryGetProperty("end", out var end) || !end.TryGetProperty("sum_received", out var received))
+            {
+                throw new InvalidOperationException($"iperf3 exited 0 without a received sum: {run.Stdout}");
+            }
+
+            return received.GetProperty("bits_per_second").GetDouble();
         }
     }
 }

@@ -14,6 +14,14 @@ public static class HostNetwork
     public static void Setup(DaemonConfig config, RouteNetlink host, ILogger log)
     {
         Sysctl.Set("net.ipv4.ip_forward", "1");
+
+        // Before any bandwidth limit needs an ifb: loaded by autoload instead, it would add ifb0 and ifb1 to the
+        // machine's own namespace. Where it cannot be loaded, limits fail when set, naming the kernel's error.
+        if (ArcBox.Linux.Devices.KernelModules.LoadIfb() is { } problem)
+        {
+            Log.IfbUnavailable(log, problem);
+        }
+
         if (config.Subnet6 is not null)
         {
             Sysctl.Set("net.ipv6.conf.all.forwarding", "1");

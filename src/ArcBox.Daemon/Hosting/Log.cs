@@ -65,6 +65,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox {Name}: VM started (QEMU pid {Pid}, accel {Accel}) {Note}")]
     public static partial void VmStarted(ILogger log, string name, int pid, string accel, string note);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ifb module not loaded ({Problem}); bandwidth limits need it")]
+    public static partial void IfbUnavailable(ILogger log, string problem);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "kvm {Verdict} for VMs under --accel auto: {Reason}")]
     public static partial void KvmProbed(ILogger log, string verdict, string reason);
 

@@ -16,6 +16,9 @@ public class BandwidthTests
     public void Upload_and_download_are_shaped_to_the_policy_changed_live_and_removed_with_the_sandbox()
     {
         Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
+
+        // The ifb links live in the daemon's namespace only: loading the ifb module must add none to the machine's own.
+        var rootLinks = RootLinks();
         using var net = new TestNetwork("bw");
         var inet = TestNetwork.NetnsPath(net.Internet);
         net.Background(inet, "iperf3", "-s");
@@ -27,6 +30,7 @@ public class BandwidthTests
 
         AssertRate(Iperf(ns, upload: true), 2e6, "upload at 2mbit");
         AssertRate(Iperf(ns, upload: false), 8e6, "download at 8mbit");
+        Assert.Equal(rootLinks, RootLinks());
 
         // Another sandbox is not limited by this one's buckets.
         Assert.True(Iperf(net.NamespaceOf("free"), upload: true) > 100e6, "the unlimited sandbox is shaped too");
@@ -85,4 +89,8 @@ public class BandwidthTests
     /// <summary>TCP goodput is the shaped rate less the headers (about 4% at 1500 bytes): within 10% of the rate.</summary>
     private static void AssertRate(double measured, double rate, string what) =>
         Assert.True(measured >= rate * 0.90 && measured <= rate * 1.10, string.Create(CultureInfo.InvariantCulture, $"{what}: {measured / 1e6:F2} Mbit/s, not within 10% of {rate / 1e6:F0} Mbit/s"));
+
+    private static List<string> RootLinks() =>
+        [.. ProcessRunner.Run("ip", ["-o", "link", "show"]).EnsureSuccess("root links").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(':')[1].Trim().Split('@')[0]).Order(StringComparer.Ordinal)];
 }
