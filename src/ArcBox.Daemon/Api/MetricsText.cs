@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Stats;
 
 namespace ArcBox.Daemon.Api;
 

@@ -1,4 +1,3 @@
-using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
 using ArcBox.Daemon.Vms;
 using ArcBox.Dhcp.Protocol;
@@ -25,11 +24,9 @@ public sealed record SandboxView(
     VmmAttachment? Vmm,
     VmStatus? Vm)
 {
-    public static SandboxView From(SandboxRecord r, SandboxManager manager) => From(r, manager.Network, r.IsTap ? manager.LeaseOf(r) : null, manager.VmOf(r));
-
-    private static SandboxView From(SandboxRecord r, NetworkConfig network, DhcpLease? lease, VmStatus? vm) => new(
+    public static SandboxView From(SandboxRecord r, NetworkConfig network, DhcpLease? lease, VmStatus? vm) => new(
         r.Name,
-        r.Attach,
+        r.Attachment.Text,
         r.Ipv4.ToString(),
         r.Ipv6?.ToString(),
         network.Subnet4.PrefixLength,

@@ -14,7 +14,7 @@ namespace ArcBox.Daemon.Datapath;
 /// tracks no connection at all is not walked. A create that gets an address still queued walks at once
 /// (<see cref="Settle"/>).
 /// </summary>
-public sealed class ConnectionForgetter : IDisposable
+public sealed class ConnectionForgetter : IConnectionForgetter, IDisposable
 {
     /// <summary>How long no change request must have run before a walk starts.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(20);

@@ -17,7 +17,7 @@ namespace ArcBox.Daemon.Datapath;
 /// the table first (libnftables refreshed one before each of them: 3-4 ms at 1,000 sandboxes). A change the
 /// netlink writer cannot spell goes through libnftables, the same steps in the same order.
 /// </summary>
-public sealed class Firewall(NetworkConfig network) : IDisposable
+public sealed class Firewall(NetworkConfig network) : IFirewall, IDisposable
 {
     private readonly NftablesContext nft = NftablesContext.Open();
     private readonly NftNetlink wire = NftNetlink.Open();

@@ -1,4 +1,5 @@
 using System.Net;
+using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
 using ArcBox.Linux;
 using ArcBox.Linux.Devices;
@@ -13,7 +14,7 @@ namespace ArcBox.Daemon.Datapath;
 /// The host side carries the gateway address and a /32 (/128) route to the sandbox; proxy ARP answers for the
 /// subnet, so there is no shared L2 segment and every packet between sandboxes is routed through the host.
 /// </summary>
-public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
+public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host, string namespacePrefix) : ISandboxWiring
 {
     public const string SandboxLink = "eth0";
 
@@ -50,9 +51,9 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
     /// </summary>
     public NewLink CreateLink(SandboxRecord r)
     {
-        if (r.IsTap)
+        if (r.Attachment is Attachment.Tap tap)
         {
-            TapDevice.CreatePersistent(r.Interface, r.TapUid, r.TapGid);
+            TapDevice.CreatePersistent(r.Interface, tap.Uid, tap.Gid);
             return new NewLink(null, null);
         }
 
@@ -164,13 +165,52 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
     /// <summary>Whether the host side of the sandbox exists.</summary>
     public bool IsWired(SandboxRecord r) => host.LinkIndex(r.Interface) is not null;
 
+    public int? LinkIndex(SandboxRecord r) => host.LinkIndex(r.Interface);
+
+    public void NameProcessNamespace(SandboxRecord r)
+    {
+        if (r.Attachment is Attachment.Pid pid)
+        {
+            NetworkNamespace.AttachNamed(Path.GetFileName(pid.Path), pid.Source).Dispose();
+        }
+    }
+
+    public (int Removed, List<string> Problems) RemoveOrphans(IReadOnlyCollection<(SandboxRecord Record, bool Shaped)> live)
+    {
+        var removed = 0;
+        var problems = new List<string>();
+        var interfaces = live.Select(l => l.Record.Interface).ToHashSet(StringComparer.Ordinal);
+        interfaces.UnionWith(live.Where(l => l.Shaped).Select(l => InterfaceNames.Ifb(network.Prefix, l.Record.Interface)));
+        var ours = host.Links().Where(l =>
+            (l.Name.StartsWith(network.Prefix + "-", StringComparison.Ordinal) || (l.Name.StartsWith(network.Prefix + ".", StringComparison.Ordinal) && l.Kind == "ifb"))
+            && !interfaces.Contains(l.Name));
+        foreach (var link in ours.ToList())
+        {
+            removed += Try(problems, () => host.DeleteLink(link.Name)) ? 1 : 0;
+        }
+
+        var namespaces = live.Where(l => l.Record.NetnsPath is not null).Select(l => Path.GetFileName(l.Record.NetnsPath!)).ToHashSet(StringComparer.Ordinal);
+        if (Directory.Exists(NetworkNamespace.NamedDirectory))
+        {
+            foreach (var name in Directory.GetFiles(NetworkNamespace.NamedDirectory, namespacePrefix + "*").Select(Path.GetFileName).OfType<string>())
+            {
+                if (!namespaces.Contains(name))
+                {
+                    removed += Try(problems, () => NetworkNamespace.DeleteNamed(name)) ? 1 : 0;
+                }
+            }
+        }
+
+        return (removed, problems);
+    }
+
     /// <summary>Removes the links (routes and addresses go with them) and the namespace we own; goes on past failures.</summary>
     public List<string> Unwire(SandboxRecord r)
     {
         var errors = new List<string>();
         Try(errors, () => host.DeleteLink(r.Interface));
         Try(errors, () => host.DeleteLink(InterfaceNames.Ifb(network.Prefix, r.Interface)));
-        if (r.OwnsNamespace || r.OwnsNamespaceName)
+        if (r.Attachment.OwnsNamespaceName)
         {
             Try(errors, () => NetworkNamespace.DeleteNamed(Path.GetFileName(r.NetnsPath!)));
         }
@@ -220,15 +260,17 @@ public sealed class SandboxWiring(NetworkConfig network, RouteNetlink host)
         }
     }
 
-    private static void Try(List<string> errors, Action action)
+    private static bool Try(List<string> errors, Action action)
     {
         try
         {
             action();
+            return true;
         }
-        catch (Exception ex) when (ex is KernelException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is KernelException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
             errors.Add(ex.Message);
+            return false;
         }
     }
 }

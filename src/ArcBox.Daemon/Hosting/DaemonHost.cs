@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using ArcBox.Daemon.Api;
 using ArcBox.Daemon.Config;
-using ArcBox.Daemon.Sandboxes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
@@ -58,7 +57,7 @@ public static class DaemonHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("arcbox");
 
         // Reconcile before the API opens and before systemd hears READY=1.
-        using var manager = SandboxManager.Start(config, log);
+        using var services = DaemonServices.Start(config, log);
 
         // The metrics listener is TCP: it serves /metrics and nothing else (the API is only on the Unix socket).
         app.Use(async (context, next) =>
@@ -71,7 +70,8 @@ public static class DaemonHost
 
             await next(context);
         });
-        ApiEndpoints.Map(app, manager);
+        app.Use(ApiErrors.Middleware(log));
+        ApiEndpoints.Map(app, services);
         await app.StartAsync();
         if (config.MetricsListen is { } listen)
         {

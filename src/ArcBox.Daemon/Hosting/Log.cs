@@ -73,4 +73,10 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Information, Message = "sandbox {Name}: VM stopped ({How})")]
     public static partial void VmStopped(ILogger log, string name, string how);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sandbox {Name}: {Feature} could not follow its {Change}: {Problem}")]
+    public static partial void ObserverFailed(ILogger log, string name, string feature, string change, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed unexpectedly")]
+    public static partial void RequestFailed(ILogger log, Exception exception, string method, string path);
 }

@@ -1,18 +1,14 @@
 using System.Net;
+using ArcBox.Daemon.Sandboxes;
 
 namespace ArcBox.Daemon.State;
 
 /// <summary>One sandbox as stored: its desired state, and whether the kernel has accepted it.</summary>
-/// <param name="Attach">"netns" (a namespace we create), "netns:PATH", "pid:PID" or "tap".</param>
-/// <param name="NetnsPath">The namespace its link lives in (for pid: our bind mount of it); null for tap.</param>
 /// <param name="PolicyName">"default", "offline", or the file the policy came from.</param>
 /// <param name="Applied">False while a create is under way: such a record found at start is rolled back.</param>
 public sealed record SandboxRecord(
     string Name,
-    string Attach,
-    string? NetnsPath,
-    uint? TapUid,
-    uint? TapGid,
+    Attachment Attachment,
     IPAddress Ipv4,
     IPAddress? Ipv6,
     string Mac,
@@ -22,11 +18,11 @@ public sealed record SandboxRecord(
     bool Applied,
     DateTimeOffset CreatedAt)
 {
-    public bool IsTap => Attach == "tap";
+    public bool IsTap => Attachment is Attachment.Tap;
 
     /// <summary>We created the namespace, so removing the sandbox deletes it.</summary>
-    public bool OwnsNamespace => Attach == "netns";
+    public bool OwnsNamespace => Attachment is Attachment.Netns;
 
-    /// <summary>We created the name /run/netns/... (a bind mount of a process's namespace), not the namespace.</summary>
-    public bool OwnsNamespaceName => Attach.StartsWith("pid:", StringComparison.Ordinal);
+    /// <summary>The namespace its link lives in (for pid: our bind mount of it); null for tap.</summary>
+    public string? NetnsPath => Attachment.NamespacePath;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using ArcBox.Daemon.Sandboxes;
 using Microsoft.Data.Sqlite;
 
 namespace ArcBox.Daemon.State;
@@ -89,10 +90,11 @@ public sealed class StateStore : IDisposable
             {
                 list.Add(new SandboxRecord(
                     reader.GetString(0),
-                    reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : (uint)reader.GetInt64(3),
-                    reader.IsDBNull(4) ? null : (uint)reader.GetInt64(4),
+                    Attachment.FromStored(
+                        reader.GetString(1),
+                        reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.IsDBNull(3) ? null : (uint)reader.GetInt64(3),
+                        reader.IsDBNull(4) ? null : (uint)reader.GetInt64(4)),
                     IPAddress.Parse(reader.GetString(5)),
                     reader.IsDBNull(6) ? null : IPAddress.Parse(reader.GetString(6)),
                     reader.GetString(7),
@@ -120,10 +122,10 @@ public sealed class StateStore : IDisposable
                     ipv6 = $ipv6, mac = $mac, interface = $if, policy_name = $pname, policy_yaml = $pyaml, applied = $applied
                 """,
                 ("$name", r.Name),
-                ("$attach", r.Attach),
+                ("$attach", r.Attachment.Text),
                 ("$netns", r.NetnsPath),
-                ("$uid", r.TapUid),
-                ("$gid", r.TapGid),
+                ("$uid", (r.Attachment as Attachment.Tap)?.Uid),
+                ("$gid", (r.Attachment as Attachment.Tap)?.Gid),
                 ("$ipv4", r.Ipv4.ToString()),
                 ("$ipv6", r.Ipv6?.ToString()),
                 ("$mac", r.Mac),

@@ -46,8 +46,9 @@ public static class QemuCommand
 
     public static IReadOnlyList<string> Build(string binary, SandboxRecord r, VmPaths paths, string kernel, string? initrd, string commandLine, int memoryMb, int cpus, string accel)
     {
-        var uid = r.TapUid ?? Nobody;
-        var gid = r.TapGid ?? r.TapUid ?? Nobody;
+        var tap = r.Attachment as ArcBox.Daemon.Sandboxes.Attachment.Tap;
+        var uid = tap?.Uid ?? Nobody;
+        var gid = tap?.Gid ?? tap?.Uid ?? Nobody;
         var args = new List<string>
         {
             binary,

@@ -32,7 +32,7 @@ public sealed class VmHost(string stateDirectory, string qemuBinary, ILogger log
     {
         if (!r.IsTap)
         {
-            throw new RequestException(ErrorCode.Invalid, $"sandbox '{r.Name}' is a {r.Attach} sandbox; a VM needs a tap sandbox (create it with --attach tap, or let `vm run` create it)");
+            throw new RequestException(ErrorCode.Invalid, $"sandbox '{r.Name}' is a {r.Attachment.Text} sandbox; a VM needs a tap sandbox (create it with --attach tap, or let `vm run` create it)");
         }
 
         var paths = PathsOf(r.Name);

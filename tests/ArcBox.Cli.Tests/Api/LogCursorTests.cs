@@ -1,4 +1,4 @@
-using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Logging;
 using ArcBox.Daemon.Vms;
 
 namespace ArcBox.Cli.Tests.Api;

@@ -1,5 +1,5 @@
 using ArcBox.Daemon.Api;
-using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Stats;
 using ArcBox.Netfilter.Counters;
 
 namespace ArcBox.Cli.Tests.Api;

@@ -1,4 +1,5 @@
 using System.Net;
+using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
 using ArcBox.Daemon.Vms;
 using ArcBox.Dhcp.Protocol;
@@ -10,7 +11,7 @@ public sealed class QemuCommandTests
     private static readonly DhcpLease Lease = new("web", "02:00:0a:00:00:07", IPAddress.Parse("10.0.0.7"), 24, IPAddress.Parse("10.0.0.1"), TimeSpan.FromHours(1));
 
     private static readonly SandboxRecord Tap = new(
-        "web", "tap", null, 1000, null, IPAddress.Parse("10.0.0.7"), null, "02:00:0a:00:00:07", "ab-web", "default", "", true, DateTimeOffset.UnixEpoch);
+        "web", new Attachment.Tap(1000, null), IPAddress.Parse("10.0.0.7"), null, "02:00:0a:00:00:07", "ab-web", "default", "", true, DateTimeOffset.UnixEpoch);
 
     [Fact]
     public void ArcBox_adds_console_reboot_panic_address_and_tsc_unless_given()
@@ -41,8 +42,8 @@ public sealed class QemuCommandTests
         Assert.Equal("1000:1000", After(args, "-runas"));
         Assert.Contains("-no-reboot", args);
         Assert.Contains("-nodefaults", args);
-        Assert.Equal("host", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-cpu"));
-        Assert.Equal("65534:65534", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { TapUid = null }, paths, "/k", null, "", 64, 1, "kvm"), "-runas"));
+        Assert.Equal("host", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { Attachment = new Attachment.Tap(null, null) }, paths, "/k", null, "", 64, 1, "kvm"), "-cpu"));
+        Assert.Equal("65534:65534", After(QemuCommand.Build(QemuCommand.DefaultBinary, Tap with { Attachment = new Attachment.Tap(null, null) }, paths, "/k", null, "", 64, 1, "kvm"), "-runas"));
         Assert.DoesNotContain("-initrd", QemuCommand.Build(QemuCommand.DefaultBinary, Tap, paths, "/k", null, "", 64, 1, "kvm"));
     }
 

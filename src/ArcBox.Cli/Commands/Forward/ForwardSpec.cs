@@ -1,6 +1,6 @@
 using System.Globalization;
 using ArcBox.Cli.Infrastructure;
-using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Forwards;
 
 namespace ArcBox.Cli.Commands.Forward;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using ArcBox.Cli.Infrastructure;
-using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.Logging;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

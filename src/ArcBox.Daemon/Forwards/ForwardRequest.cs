@@ -1,4 +1,4 @@
-namespace ArcBox.Daemon.Sandboxes;
+namespace ArcBox.Daemon.Forwards;
 
 /// <param name="Host">"localhost", "127.0.0.1", "0.0.0.0", "::", or one of the host's addresses.</param>
 /// <param name="Protocol">"tcp" (default) or "udp".</param>

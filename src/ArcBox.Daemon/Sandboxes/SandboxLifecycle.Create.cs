@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using ArcBox.Daemon.State;
 using ArcBox.Linux;
@@ -10,39 +9,39 @@ using ArcBox.Policy.Parsing;
 
 namespace ArcBox.Daemon.Sandboxes;
 
-public sealed partial class SandboxManager
+public sealed partial class SandboxLifecycle
 {
-    public Task<SandboxRecord> CreateAsync(CreateRequest request, CancellationToken cancellationToken = default) =>
-        Exclusive(() => Create(request), cancellationToken);
+    public Task<Sandbox> CreateAsync(CreateRequest request, CancellationToken cancellationToken = default) =>
+        gate.RunAsync(() => Create(request), cancellationToken);
 
-    private SandboxRecord Create(CreateRequest request)
+    private Sandbox Create(CreateRequest request)
     {
         var started = Stopwatch.GetTimestamp();
+        var current = Table;
         var name = request.Name ?? "";
         if (SandboxNames.Validate(name) is { } nameError)
         {
             throw new RequestException(ErrorCode.Invalid, nameError);
         }
 
-        if (records.ContainsKey(name))
+        if (current.Contains(name))
         {
             throw new RequestException(ErrorCode.Conflict, $"sandbox '{name}' already exists");
         }
 
         var ifname = InterfaceNames.For(network.Prefix, name);
-        if (interfaces.TryGetValue(ifname, out var clash))
+        if (current.OwnerOfInterface(ifname) is { } clash)
         {
             throw new RequestException(ErrorCode.Conflict, $"sandbox '{name}' would use interface {ifname}, which sandbox '{clash}' has; choose another name");
         }
 
         var (policyName, policyYaml, policy) = (request.Policy ?? new PolicyInput(null, null, null)).Resolve();
-        var (attach, netnsPath, pidSource) = ParseAttach(request.Attach, name);
-        var (uid, gid) = ParseTapOwner(request.TapOwner, attach);
-        var ipv4 = PickAddress(request.Ipv4);
+        var attachment = ValidateAttachment(request, name, current);
+        var ipv4 = PickAddress(request.Ipv4, current);
         var ipv6 = network.Subnet6 is { } s6 ? AddressAllocator.Ipv6For(network.Subnet4, ipv4, s6) : null;
         forgetter.Settle(ipv6 is null ? [ipv4] : [ipv4, ipv6]);
-        var identity = SandboxIdentity.Create(network, name, ipv4, ipv6, dhcp: attach == "tap");
-        var record = new SandboxRecord(name, attach, netnsPath, uid, gid, ipv4, ipv6, identity.Mac, ifname, policyName, policyYaml, false, DateTimeOffset.UtcNow);
+        var identity = SandboxIdentity.Create(network, name, ipv4, ipv6, dhcp: attachment is Attachment.Tap);
+        var record = new SandboxRecord(name, attachment, ipv4, ipv6, identity.Mac, ifname, policyName, policyYaml, false, DateTimeOffset.UtcNow);
         var plan = SandboxCompiler.Compile(network, identity, policy);
 
         // Stored as not yet applied: a crash from here on is rolled back by the next start.
@@ -54,6 +53,7 @@ public sealed partial class SandboxManager
         // drops whatever crosses a link of ours that its dispatch maps and address sets do not know.
         Task? rules = null;
         var rulesIn = false;
+        int? linkIndex;
         try
         {
             Exception? linkError = null;
@@ -63,9 +63,9 @@ public sealed partial class SandboxManager
                 {
                     wiring.CreateNamespace(record);
                 }
-                else if (pidSource is not null)
+                else
                 {
-                    NetworkNamespace.AttachNamed(Path.GetFileName(netnsPath!), pidSource).Dispose();
+                    wiring.NameProcessNamespace(record);
                 }
 
                 using var link = wiring.CreateLink(record);
@@ -101,7 +101,7 @@ public sealed partial class SandboxManager
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(linkError);
             }
 
-            LearnTapLink(record);
+            linkIndex = record.IsTap ? wiring.LinkIndex(record) : null;
             record = record with { Applied = true };
             store.Put(record);
             store.SetMeta("ipv4_cursor", ipv4.ToString());
@@ -124,97 +124,42 @@ public sealed partial class SandboxManager
             store.Delete(name);
             Hosting.Log.CreateFailed(log, name, ex.Message);
             var code = ex is InvalidOperationException ? ErrorCode.Invalid : ErrorCode.Failure;
-            throw new RequestException(code, $"create {name}: {ex.Message}{(cleanup.Count > 0 ? "; cleanup: " + string.Join("; ", cleanup) : "")}");
+            throw new RequestException(code, $"create {name}: {ex.Message}{(cleanup.Count > 0 ? "; cleanup: " + string.Join("; ", cleanup) : "")}", inner: ex);
         }
 
-        Keep(record);
-        policies = policies.SetItem(name, policy);
-        RefreshResolver(name);
-        Hosting.Log.Created(log, name, attach, ipv4.ToString(), ifname, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return record;
+        var sandbox = new Sandbox(record, policy, linkIndex);
+        Publish(current.With(sandbox));
+        Notify(name, "create", o => o.Added(sandbox));
+        Hosting.Log.Created(log, name, attachment.Text, ipv4.ToString(), ifname, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return sandbox;
     }
 
     private static bool IsCreateFailure(Exception ex) =>
         ex is KernelException or NftablesException or IOException or InvalidOperationException or UnauthorizedAccessException;
 
-    private (string Attach, string? NetnsPath, string? PidSource) ParseAttach(string? attach, string name)
+    /// <summary>The typed attachment, checked against the machine and the other sandboxes; nothing is changed yet.</summary>
+    private Attachment ValidateAttachment(CreateRequest request, string name, SandboxTable current)
     {
-        var ownName = NetworkNamespace.NamedPath(config.NamespaceName(name));
-        switch (attach)
+        var attachment = Attachment.Parse(request.Attach, NetworkNamespace.NamedPath(config.NamespaceName(name)));
+        switch (attachment)
         {
-            case null or "" or "netns":
-                if (File.Exists(ownName))
-                {
-                    throw new RequestException(ErrorCode.Conflict, $"the namespace {ownName} already exists; remove it or choose another name");
-                }
-
-                return ("netns", ownName, null);
-            case "tap":
-                return ("tap", null, null);
-            case var a when a.StartsWith("netns:", StringComparison.Ordinal):
-                var path = a["netns:".Length..];
-                if (path.Length == 0 || !path.StartsWith('/') || !File.Exists(path))
-                {
-                    throw new RequestException(ErrorCode.Invalid, $"--attach netns:PATH: '{path}' is not an existing namespace file (such as /run/netns/NAME)");
-                }
-
-                if (records.Values.Any(r => r.NetnsPath == path))
-                {
-                    throw new RequestException(ErrorCode.Conflict, $"the namespace {path} already has a sandbox");
-                }
-
-                return (a, path, null);
-            case var a when a.StartsWith("pid:", StringComparison.Ordinal):
-                if (!int.TryParse(a["pid:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
-                {
-                    throw new RequestException(ErrorCode.Invalid, $"--attach pid:PID: '{a["pid:".Length..]}' is not a process id");
-                }
-
-                var source = $"/proc/{pid}/ns/net";
-                if (!File.Exists(source))
-                {
-                    throw new RequestException(ErrorCode.Invalid, $"--attach pid:{pid}: no such process");
-                }
-
-                return (a, ownName, source);
-            default:
-                throw new RequestException(ErrorCode.Invalid, $"unknown attach '{attach}': expected netns, netns:PATH, pid:PID or tap");
+            case Attachment.Netns own when File.Exists(own.Path):
+                throw new RequestException(ErrorCode.Conflict, $"the namespace {own.Path} already exists; remove it or choose another name");
+            case Attachment.NetnsPath existing when current.OwnerOfNamespace(existing.Path) is not null:
+                throw new RequestException(ErrorCode.Conflict, $"the namespace {existing.Path} already has a sandbox");
         }
+
+        if (!string.IsNullOrEmpty(request.TapOwner))
+        {
+            return attachment is Attachment.Tap
+                ? Attachment.Tap.WithOwner(request.TapOwner)
+                : throw new RequestException(ErrorCode.Invalid, "--tap-owner applies to --attach tap only");
+        }
+
+        return attachment;
     }
 
-    private static (uint? Uid, uint? Gid) ParseTapOwner(string? owner, string attach)
-    {
-        if (string.IsNullOrEmpty(owner))
-        {
-            return (null, null);
-        }
-
-        if (attach != "tap")
-        {
-            throw new RequestException(ErrorCode.Invalid, "--tap-owner applies to --attach tap only");
-        }
-
-        var parts = owner.Split(':');
-        if (parts.Length > 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid))
-        {
-            throw new RequestException(ErrorCode.Invalid, $"--tap-owner: expected UID or UID:GID (numbers), got '{owner}'");
-        }
-
-        uint? gid = null;
-        if (parts.Length == 2)
-        {
-            if (!uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var g))
-            {
-                throw new RequestException(ErrorCode.Invalid, $"--tap-owner: expected UID or UID:GID (numbers), got '{owner}'");
-            }
-
-            gid = g;
-        }
-
-        return (uid, gid);
-    }
-
-    private IPAddress PickAddress(string? requested)
+    private IPAddress PickAddress(string? requested, SandboxTable current)
     {
         if (requested is not null)
         {
@@ -228,7 +173,7 @@ public sealed partial class SandboxManager
                 throw new RequestException(ErrorCode.Invalid, $"--ip: {address} is not a sandbox address of {network.Subnet4} (outside it, or its network, gateway or broadcast address)");
             }
 
-            if (addresses.TryGetValue(address, out var owner))
+            if (current.OwnerOfAddress(address) is { } owner)
             {
                 throw new RequestException(ErrorCode.Conflict, $"--ip: {address} belongs to sandbox '{owner}'");
             }
@@ -237,7 +182,7 @@ public sealed partial class SandboxManager
         }
 
         var cursor = store.GetMeta("ipv4_cursor") is { } c ? IPAddress.Parse(c) : null;
-        return AddressAllocator.Next(network.Subnet4, network.Gateway4, addresses.ContainsKey, cursor)
+        return AddressAllocator.Next(network.Subnet4, network.Gateway4, a => current.OwnerOfAddress(a) is not null, cursor)
             ?? throw new RequestException(ErrorCode.Conflict, $"the subnet {network.Subnet4} has no free address left");
     }
 }

@@ -2,23 +2,71 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using ArcBox.Daemon.Datapath;
+using ArcBox.Daemon.Sandboxes;
+using ArcBox.Daemon.State;
+using ArcBox.Linux.Netlink;
+using ArcBox.Netfilter;
 using ArcBox.Netfilter.Forwarding;
 using ArcBox.Netfilter.Plan;
 using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
+using Microsoft.Extensions.Logging;
 
-namespace ArcBox.Daemon.Sandboxes;
+namespace ArcBox.Daemon.Forwards;
 
-public sealed partial class SandboxManager
+/// <summary>
+/// Port forwards from the host to sandboxes: DNAT elements of the base table's shared maps (the kernel translates),
+/// plus a relay for [::1], which the kernel cannot translate. Stored with the sandboxes; a sandbox's forwards go
+/// before it does. Changes take the same lock as the lifecycle's, so a forward never targets a half-made sandbox.
+/// </summary>
+public sealed class ForwardService(NetworkConfig network, StateStore store, IFirewall firewall, RouteNetlink host, ChangeGate gate, Func<SandboxTable> table, ILogger log) : ISandboxObserver, IDisposable
 {
-    private ImmutableList<PortForward> forwards = [];
     private readonly Dictionary<PortForward, LoopbackRelay> relays = [];
+    private ImmutableList<PortForward> forwards = [];
+
+    /// <summary>At start: the stored forwards of sandboxes that exist (the rest were left by a crash between the two
+    /// deletes of an rm), whose elements go into the start-up ruleset.</summary>
+    public IEnumerable<NftElement> Restore(SandboxTable loading)
+    {
+        forwards = [.. store.Forwards().Where(f => loading.Contains(f.Sandbox))];
+        return [.. forwards.SelectMany(f => ElementsOf(f, loading))];
+    }
+
+    /// <summary>A sandbox's forwards go before its rules: none may point at an address about to be freed.</summary>
+    public void Removing(Sandbox sandbox, ICollection<string> problems)
+    {
+        foreach (var forward in forwards.Where(f => f.Sandbox == sandbox.Name).ToList())
+        {
+            try
+            {
+                Unforward(forward, table());
+            }
+            catch (NftablesException ex)
+            {
+                problems.Add(ex.Message);
+                store.DeleteForward(forward);
+                forwards = forwards.Remove(forward);
+                if (relays.Remove(forward, out var relay))
+                {
+                    relay.Dispose();
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var relay in relays.Values)
+        {
+            relay.Dispose();
+        }
+    }
 
     public IReadOnlyList<PortForward> Forwards() => forwards;
 
     /// <summary>Adds a forward; "localhost" means both 127.0.0.1 (in the kernel) and, for TCP, [::1] (relayed).</summary>
     public Task<IReadOnlyList<PortForward>> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default) =>
-        Exclusive<IReadOnlyList<PortForward>>(
+        gate.RunAsync<IReadOnlyList<PortForward>>(
             () =>
             {
                 if (request.Host is not (null or "localhost"))
@@ -45,7 +93,7 @@ public sealed partial class SandboxManager
             cancellationToken);
 
     public Task<IReadOnlyList<PortForward>> RemoveForwardAsync(string host, int port, string? protocol, CancellationToken cancellationToken = default) =>
-        Exclusive<IReadOnlyList<PortForward>>(
+        gate.RunAsync<IReadOnlyList<PortForward>>(
             () =>
             {
                 if (host != "localhost")
@@ -69,7 +117,7 @@ public sealed partial class SandboxManager
         var protocol = ParseProtocol(request.Protocol);
         CheckPort(request.HostPort, "host port");
         CheckPort(request.SandboxPort, "sandbox port");
-        var target = Get(request.Sandbox ?? "");
+        var target = table().Get(request.Sandbox ?? "").Record;
         var forward = new PortForward(host, request.HostPort, protocol, target.Name, request.SandboxPort);
         var relayed = forward.HostAddress.Equals(IPAddress.IPv6Loopback);
         if (relayed && protocol == Protocol.Udp)
@@ -90,12 +138,12 @@ public sealed partial class SandboxManager
         }
 
         CheckPortFree(forward);
-        var elements = ElementsOf(forward, Identity(target));
+        var elements = ElementsOf(forward, Sandbox.IdentityOf(target));
         try
         {
             firewall.Elements([], elements);
         }
-        catch (ArcBox.Netfilter.NftablesException ex)
+        catch (NftablesException ex)
         {
             throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}");
         }
@@ -120,11 +168,13 @@ public sealed partial class SandboxManager
     }
 
     /// <summary>Takes a forward out of the kernel and the state; its permission stays while another forward needs it.</summary>
-    private void Unforward(PortForward forward)
+    private void Unforward(PortForward forward) => Unforward(forward, table());
+
+    private void Unforward(PortForward forward, SandboxTable of)
     {
         var remaining = forwards.Remove(forward);
-        var elements = ElementsOf(forward);
-        var stillNeeded = remaining.SelectMany(ElementsOf);
+        var elements = ElementsOf(forward, of);
+        var stillNeeded = remaining.SelectMany(f => ElementsOf(f, of));
         firewall.Elements(ForwardCompiler.Unshared(elements, stillNeeded), []);
         if (relays.Remove(forward, out var relay))
         {
@@ -136,19 +186,18 @@ public sealed partial class SandboxManager
         Hosting.Log.Unforwarded(log, forward.ToString());
     }
 
-    /// <summary>Every forward's elements, for the start-up ruleset.</summary>
-    private List<NftElement> ForwardElements() => [.. forwards.SelectMany(ElementsOf)];
+    private IReadOnlyList<NftElement> ElementsOf(PortForward f) => ElementsOf(f, table());
 
-    private IReadOnlyList<NftElement> ElementsOf(PortForward f) =>
-        records.TryGetValue(f.Sandbox, out var r) ? ElementsOf(f, Identity(r)) : [];
+    private IReadOnlyList<NftElement> ElementsOf(PortForward f, SandboxTable of) =>
+        of.Find(f.Sandbox) is { } s ? ElementsOf(f, s.Identity) : [];
 
     /// <summary>A relayed [::1] forward needs only the permission for its IPv4 target; the kernel translates the rest.</summary>
-    private IReadOnlyList<NftElement> ElementsOf(PortForward f, ArcBox.Netfilter.SandboxIdentity target) =>
+    private IReadOnlyList<NftElement> ElementsOf(PortForward f, SandboxIdentity target) =>
         f.HostAddress.Equals(IPAddress.IPv6Loopback)
             ? [new NftElement("inet", ObjectNames.ForwardAllowed4, $"{target.Ipv4} . {f.Protocol4} . {f.SandboxPort}")]
             : ForwardCompiler.Elements(network, f, target);
 
-    private void StartRelay(PortForward f, ArcBox.Daemon.State.SandboxRecord target)
+    private void StartRelay(PortForward f, SandboxRecord target)
     {
         try
         {
@@ -160,14 +209,14 @@ public sealed partial class SandboxManager
         }
     }
 
-    /// <summary>At start: the relays of stored [::1] forwards.</summary>
-    private void StartRelays()
+    /// <summary>At start, once the sandboxes are wired: the relays of stored [::1] forwards.</summary>
+    public void Loaded(SandboxTable loaded)
     {
         foreach (var f in forwards.Where(f => f.HostAddress.Equals(IPAddress.IPv6Loopback)))
         {
             try
             {
-                StartRelay(f, records[f.Sandbox]);
+                StartRelay(f, loaded.Get(f.Sandbox).Record);
             }
             catch (RequestException ex)
             {

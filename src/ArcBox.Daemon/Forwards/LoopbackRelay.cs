@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ArcBox.Daemon.Datapath;
+namespace ArcBox.Daemon.Forwards;
 
 /// <summary>
 /// The one forward that the kernel cannot do: clients of [::1] (IPv6 loopback never leaves the host, so it cannot be
