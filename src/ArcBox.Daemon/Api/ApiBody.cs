@@ -25,5 +25,10 @@ public static class ApiBody
         {
             throw new RequestException(ErrorCode.Invalid, $"malformed JSON{(ex.LineNumber is { } line ? $" at line {line + 1}, byte {ex.BytePositionInLine + 1}" : "")}: {ex.Message.Split(". Path:")[0]}", inner: ex);
         }
+        catch (IOException ex) when (!ct.IsCancellationRequested)
+        {
+            // Kestrel could not read the body as HTTP frames it (a chunk size that overflows, a body cut short).
+            throw new RequestException(ErrorCode.Invalid, $"unreadable request body: {ex.Message}", inner: ex);
+        }
     }
 }

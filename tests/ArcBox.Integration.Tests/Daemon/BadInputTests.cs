@@ -51,6 +51,27 @@ public class BadInputTests
         Assert.Equal(before, State(net));
     }
 
+    /// <summary>A body Kestrel cannot unframe fails inside the endpoint, not in our validation: it still gets the
+    /// error body (it used to be a bare 500), and the daemon serves on.</summary>
+    [Fact]
+    public async Task A_body_whose_chunk_size_overflows_is_refused_with_the_error_body()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        var ct = TestContext.Current.CancellationToken;
+        using var net = new TestNetwork("badchunk");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(net.Socket), ct);
+        var request = "POST /v1/sandboxes HTTP/1.1\r\nHost: arcbox\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nffffffffffffffff\r\n{}\r\n0\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, ct);
+        using var stream = new NetworkStream(socket);
+        using var reader = new StreamReader(stream);
+        var response = await reader.ReadToEndAsync(ct);
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"invalid\"", response, StringComparison.Ordinal);
+        Assert.Contains("unreadable request body", response, StringComparison.Ordinal);
+        Assert.Equal(0, net.Arcbox("ls").ExitCode);
+    }
+
     [Fact]
     public void Cli_reports_bad_policy_files_with_locations_before_asking_the_daemon()
     {
