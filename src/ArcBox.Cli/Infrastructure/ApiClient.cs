@@ -78,7 +78,7 @@ public sealed class ApiClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new CliException(ExitCodes.Failure, $"cannot reach the arcbox daemon at {socketPath}: {ex.InnerException?.Message ?? ex.Message} (is `arcbox daemon` running? --socket or ARCBOX_SOCKET choose another)");
+            throw new CliException(ExitCodes.Failure, $"cannot reach the arcbox daemon at {socketPath}: {ex.InnerException?.Message ?? ex.Message} (is `arcbox daemon` running? --socket or ARCBOX_SOCKET choose another)", inner: ex);
         }
     }
 
@@ -118,7 +118,7 @@ public sealed class ApiClient : IDisposable
             }
             catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
             {
-                throw new CliException(response.StatusCode >= HttpStatusCode.InternalServerError ? ExitCodes.Failure : ExitCodes.Invalid, $"daemon answered {(int)response.StatusCode}: {text}");
+                throw new CliException(response.StatusCode >= HttpStatusCode.InternalServerError ? ExitCodes.Failure : ExitCodes.Invalid, $"daemon answered {(int)response.StatusCode}: {text}", inner: ex);
             }
         }
     }

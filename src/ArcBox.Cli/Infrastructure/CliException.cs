@@ -1,7 +1,7 @@
 namespace ArcBox.Cli.Infrastructure;
 
 /// <summary>An expected failure with the exit code it maps to; printed without a stack trace.</summary>
-public class CliException(int exitCode, string message, object? details = null) : Exception(message)
+public class CliException(int exitCode, string message, object? details = null, Exception? inner = null) : Exception(message, inner)
 {
     public int ExitCode { get; } = exitCode;
 

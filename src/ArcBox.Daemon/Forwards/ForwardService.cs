@@ -145,7 +145,7 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
         }
         catch (NftablesException ex)
         {
-            throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}");
+            throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}", inner: ex);
         }
 
         if (relayed)
@@ -205,7 +205,7 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
         }
         catch (SocketException ex)
         {
-            throw new RequestException(ErrorCode.Conflict, $"{f.Key}: cannot listen: {ex.Message}");
+            throw new RequestException(ErrorCode.Conflict, $"{f.Key}: cannot listen: {ex.Message}", inner: ex);
         }
     }
 
@@ -272,11 +272,11 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new RequestException(ErrorCode.Conflict, $"{f.Key} is in use by a process on the host");
+            throw new RequestException(ErrorCode.Conflict, $"{f.Key} is in use by a process on the host", inner: ex);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
         {
-            throw new RequestException(ErrorCode.Invalid, $"{f.HostAddress} is not an address of this host");
+            throw new RequestException(ErrorCode.Invalid, $"{f.HostAddress} is not an address of this host", inner: ex);
         }
     }
 }

@@ -93,9 +93,9 @@ public static class DaemonHost
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException ex)
         {
-            throw new InvalidOperationException($"another arcbox daemon is using the state directory {directory}");
+            throw new InvalidOperationException($"another arcbox daemon is using the state directory {directory}", ex);
         }
     }
 

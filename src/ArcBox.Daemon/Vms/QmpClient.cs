@@ -78,7 +78,7 @@ public sealed class QmpClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new IOException($"QMP: malformed reply: {ex.Message}");
+            throw new IOException($"QMP: malformed reply: {ex.Message}", ex);
         }
     }
 }

@@ -321,7 +321,7 @@ public sealed class VmHost(string stateDirectory, string qemuBinary, ILogger log
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new RequestException(ErrorCode.Failure, $"cannot start {command[0]} ({ex.Message}); install QEMU: apt-get install qemu-system-x86");
+            throw new RequestException(ErrorCode.Failure, $"cannot start {command[0]} ({ex.Message}); install QEMU: apt-get install qemu-system-x86", inner: ex);
         }
 
         using (process)

@@ -39,7 +39,7 @@ public sealed class DaemonCommand : AsyncCommand<DaemonCommand.Settings>
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArcBox.Linux.KernelException or ArcBox.Netfilter.NftablesException or IOException)
         {
-            throw new CliException(ExitCodes.Failure, ex.Message);
+            throw new CliException(ExitCodes.Failure, ex.Message, inner: ex);
         }
     }
 }
