@@ -11,8 +11,6 @@ namespace ArcBox.Dns.Server;
 /// </summary>
 public sealed partial class ResolverServer
 {
-    private FastPathState? fast;
-
     /// <summary>The fast path's state for the current snapshot, built on the first query after a change.</summary>
     internal FastPathState FastState()
     {

@@ -26,6 +26,9 @@ public sealed partial class ResolverServer : IDisposable
     private readonly TimeProvider time;
     private readonly int responseCacheSize;
     private ResolverSnapshot snapshot;
+
+    // The UDP fast path's state (ResolverServer.Udp.cs) for the snapshot it was built from.
+    private FastPathState? fast;
     private long malformed;
     private long rateLimited;
     private long upstreamFailures;
