@@ -5,7 +5,7 @@ using System.Text.Json;
 using ArcBox.Cli.Infrastructure;
 using ArcBox.Daemon.Sandboxes;
 
-namespace ArcBox.Testing;
+namespace ArcBox.Testing.Daemon;
 
 /// <summary>
 /// One throwaway world per test: a "host" namespace where a real `arcbox daemon` runs (started with nsenter, so

@@ -1,4 +1,5 @@
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 namespace ArcBox.Integration.Tests.Daemon;
 
 /// <summary>Every kind of rule, allowed and denied, with real TCP, UDP and ICMP through the kernel.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
