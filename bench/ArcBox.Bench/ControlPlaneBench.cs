@@ -3,6 +3,7 @@ using System.Globalization;
 using ArcBox.Cli.Infrastructure;
 using ArcBox.Daemon.Sandboxes;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Bench;
 

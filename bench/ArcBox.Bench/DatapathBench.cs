@@ -7,6 +7,7 @@ using ArcBox.Netfilter.Compiler;
 using ArcBox.Netfilter.Rendering;
 using ArcBox.Policy;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Bench;
 

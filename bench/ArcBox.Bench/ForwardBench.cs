@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Bench;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Bench;
 

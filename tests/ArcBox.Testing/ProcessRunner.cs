@@ -2,19 +2,6 @@ using System.Diagnostics;
 
 namespace ArcBox.Testing;
 
-public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
-{
-    public ProcessResult EnsureSuccess(string what)
-    {
-        if (ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} failed with exit code {ExitCode}:\n{Stderr}\n{Stdout}");
-        }
-
-        return this;
-    }
-}
-
 public static class ProcessRunner
 {
     public static ProcessResult Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, IReadOnlyDictionary<string, string>? environment = null)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -94,10 +95,8 @@ public class AttachTests
         {
             // unshare(1) calls unshare(2) and then execs sleep: the same process, in its own network namespace.
             var pid = process.Id;
-            for (var i = 0; i < 50 && new FileInfo($"/proc/{pid}/ns/net").LinkTarget == new FileInfo("/proc/self/ns/net").LinkTarget; i++)
-            {
-                Thread.Sleep(20);
-            }
+            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
+            Eventually.Until(() => new FileInfo($"/proc/{pid}/ns/net").LinkTarget, theirs => theirs != ours, TimeSpan.FromSeconds(10), $"unshare (pid {pid}) to leave our network namespace {ours}");
 
             var created = net.Create("proc", builtin: "default", attach: $"pid:{pid}");
             var path = created.GetProperty("netnsPath").GetString()!;

@@ -1,4 +1,5 @@
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -76,13 +77,8 @@ public class BandwidthTests
         Assert.Contains("mirred (Egress Redirect to device " + $"{net.Prefix}.a)", net.Host.Exec("tc", "filter", "show", "dev", $"{net.Prefix}-a", "ingress").Stdout, StringComparison.Ordinal);
     }
 
-    private static void WaitForServer(TestNetwork net, string ns)
-    {
-        for (var i = 0; i < 50 && !net.Reaches(ns, $"tcp:{TestNetwork.WebServer}:5201", 500); i++)
-        {
-            Thread.Sleep(100);
-        }
-    }
+    private static void WaitForServer(TestNetwork net, string ns) =>
+        Eventually.Until(() => net.Reaches(ns, $"tcp:{TestNetwork.WebServer}:5201", 500), TimeSpan.FromSeconds(30), $"iperf3 -s to accept connections from {ns}");
 
     private static double Iperf(string ns, bool upload) => ArcBox.Testing.Iperf.Goodput(ns, TestNetwork.WebServer, reverse: !upload);
 

@@ -4,6 +4,7 @@ using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 using CsCheck;
 
 namespace ArcBox.Integration.Tests.Daemon;

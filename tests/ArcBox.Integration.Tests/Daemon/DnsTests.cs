@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -33,7 +35,12 @@ public partial class DnsTests
             "--cname=alias.example.org,www.example.org", $"--txt-record=big.example.org,\"{BigTxt}\"");
         net.Background(inet, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--user=root", "--bind-interfaces",
             $"--listen-address={Rogue}", "--pid-file=", "--address=/#/6.6.6.6");
-        Thread.Sleep(300);
+        foreach (var server in new[] { TestNetwork.DnsServer, Rogue })
+        {
+            net.Internet.WaitForListener(ProtocolType.Udp, server, 53);
+            net.Internet.WaitForListener(ProtocolType.Tcp, server, 53);
+        }
+
         return net;
     }
 
@@ -124,7 +131,8 @@ public partial class DnsTests
         Assert.DoesNotContain("10.0.0.3 expires", table, StringComparison.Ordinal);
         Assert.DoesNotContain("169.254.169.254 expires", table, StringComparison.Ordinal);
 
-        // min_ttl 2, max_ttl 3: the admission expires with the answer.
+        // min_ttl 2, max_ttl 3: the admission expires with the answer. A sleep, not a wait: the test is that the
+        // address is unreachable once the longest TTL has passed, so it lets that time (and a second more) pass.
         Thread.Sleep(4000);
         Assert.False(net.Reaches(web, $"tcp:{PypiAddress}:80", 700), "still reachable after the TTL");
 

@@ -1,4 +1,5 @@
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 namespace ArcBox.Integration.Tests.Daemon;
 
 /// <summary>Every kind of rule, allowed and denied, with real TCP, UDP and ICMP through the kernel.</summary>
@@ -107,12 +108,15 @@ public class EnforcementTests
     {
         Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
         using var net = new TestNetwork("cut");
-        net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      ports: [7777, 7778]\n");
+        var a = net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      ports: [7777, 7778]\n").GetProperty("ipv4").GetString()!;
         net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
         net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7778");
         var cut = net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7777", "6");
         var kept = net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7778", "6");
-        Thread.Sleep(1500);
+
+        // Both connections must exist before the swap, or there would be nothing established to cut or keep.
+        net.WaitForEstablished(a, TestNetwork.WebServer, 7777);
+        net.WaitForEstablished(a, TestNetwork.WebServer, 7778);
         net.SetPolicy("a", "network:\n  outbound:\n    - protocol: tcp\n      port: 7778\n");
         Assert.True(cut.WaitForExit(15_000) && kept.WaitForExit(15_000));
         Assert.StartsWith("broken", cut.StandardOutput.ReadToEnd().Trim(), StringComparison.Ordinal);
@@ -128,13 +132,8 @@ public class EnforcementTests
         net.Create("a", "network:\n  outbound:\n    - protocol: tcp\n      port: 7777\n", ip: "10.0.0.9");
         net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
         net.StartPython(net.NamespaceOf("a"), "hold.py", TestNetwork.WebServer, "7777", "30");
-        string Tracked() => net.Host.Exec("cat", "/proc/net/nf_conntrack").Stdout;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!Tracked().Contains("src=10.0.0.9 dst=203.0.113.10", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
-        {
-            Thread.Sleep(100);
-        }
-
+        string Tracked() => net.Conntrack();
+        net.WaitForEstablished("10.0.0.9", TestNetwork.WebServer, 7777);
         Assert.Contains("dport=7777", Tracked(), StringComparison.Ordinal);
 
         // The old owner's connection is forgotten by the time the new owner of its address exists, not later.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -53,6 +54,9 @@ public class FlowLogTests
         Assert.True(net.Reaches(net.NamespaceOf("loud"), $"tcp:{TestNetwork.WebServer}:80"));
         var allowed = WaitForEntry(net, "loud", e => e.GetProperty("verdict").GetString() == "allow");
         Assert.Equal("outbound[0]", allowed.GetProperty("ruleId").GetString());
+
+        // A sleep, not a wait: the test is that no event of quiet ever comes, so it gives the kernel's 100 ms log
+        // batches a full second to deliver one.
         Thread.Sleep(1000);
         Assert.DoesNotContain(Entries(net, "quiet"), e => e.GetProperty("kind").GetString() == "flow");
         Assert.True(Stats(net, "quiet").GetProperty("outDropped").GetProperty("packets").GetInt64() >= 1);
@@ -86,6 +90,8 @@ public class FlowLogTests
             net.Get("v1/health");
             Entries(net, "web");
             answered++;
+
+            // Paces the polls through the flood: the test counts how many a slow API still answers in 3.5 s.
             Thread.Sleep(100);
         }
 
@@ -191,10 +197,9 @@ public class SideBySideLogTests
         try
         {
             var env = new Dictionary<string, string> { ["ARCBOX_SOCKET"] = socket };
-            for (var i = 0; i < 100 && ProcessRunner.Run("dotnet", [cli, "ls"], environment: env).ExitCode != 0; i++)
-            {
-                Thread.Sleep(200);
-            }
+
+            // As long as TestNetwork gives its own daemon to answer.
+            Eventually.Until(() => ProcessRunner.Run("dotnet", [cli, "ls"], environment: env), r => r.ExitCode == 0, TimeSpan.FromSeconds(30), "the second daemon to answer `arcbox ls`");
 
             Assert.NotEqual(ArcBox.Netfilter.NetworkConfig.LogGroupFor(net.Prefix), ArcBox.Netfilter.NetworkConfig.LogGroupFor(prefix));
             net.Create("a", "network:\n  outbound: []\n");
@@ -202,15 +207,12 @@ public class SideBySideLogTests
             Assert.False(net.Reaches(net.NamespaceOf("a"), $"tcp:{TestNetwork.SshServer}:22", 500));
             Assert.False(net.Reaches($"/run/netns/arcbox-{prefix}-b", $"tcp:{TestNetwork.SshServer}:22", 500));
 
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            JsonElement first, other;
-            do
-            {
-                Thread.Sleep(200);
-                first = JsonDocument.Parse(net.Arcbox("logs", "--json").EnsureSuccess("logs").Stdout).RootElement;
-                other = JsonDocument.Parse(ProcessRunner.Run("dotnet", [cli, "logs", "--json"], environment: env).EnsureSuccess("logs of the second").Stdout).RootElement;
-            }
-            while ((first.GetArrayLength() == 0 || other.GetArrayLength() == 0) && clock.Elapsed < TimeSpan.FromSeconds(5));
+            var (first, other) = Eventually.Until(
+                () => (First: JsonDocument.Parse(net.Arcbox("logs", "--json").EnsureSuccess("logs").Stdout).RootElement,
+                    Other: JsonDocument.Parse(ProcessRunner.Run("dotnet", [cli, "logs", "--json"], environment: env).EnsureSuccess("logs of the second").Stdout).RootElement),
+                logs => logs.First.GetArrayLength() > 0 && logs.Other.GetArrayLength() > 0,
+                TimeSpan.FromSeconds(5),
+                "a flow event in the logs of each daemon");
 
             Assert.Contains(first.EnumerateArray(), e => e.GetProperty("sandbox").GetString() == "a" && e.GetProperty("ruleId").GetString() == "default");
             Assert.Contains(other.EnumerateArray(), e => e.GetProperty("sandbox").GetString() == "b" && e.GetProperty("ruleId").GetString() == "default");

@@ -1,5 +1,7 @@
+using System.Net.Sockets;
 using System.Text.Json;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -99,7 +101,7 @@ public class ForwardTests
         net.Create("vm", Closed);
         net.Arcbox("forward", "0.0.0.0:8080", "vm:3000").EnsureSuccess("forward");
         net.Background(TestNetwork.NetnsPath(net.Host), "/usr/bin/python3", "-c", "import socket,time\ns=socket.socket()\ns.bind(('0.0.0.0',9000))\ns.listen()\ntime.sleep(60)");
-        Thread.Sleep(300);
+        net.Host.WaitForListener(ProtocolType.Tcp, "0.0.0.0", 9000);
         var before = Ruleset(net);
         foreach (var (args, code, message) in new (string[], int, string)[]
         {

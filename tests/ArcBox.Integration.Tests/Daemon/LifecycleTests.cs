@@ -1,4 +1,5 @@
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 using System.Text.Json;
 using ArcBox.Daemon.Sandboxes;
 

@@ -1,4 +1,5 @@
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 
@@ -11,12 +12,14 @@ public class RestartTests
     {
         Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
         using var net = new TestNetwork("kill");
-        net.Create("web", "network:\n  outbound:\n    - protocol: tcp\n      ports: [80, 7777]\n");
+        var web = net.Create("web", "network:\n  outbound:\n    - protocol: tcp\n      ports: [80, 7777]\n").GetProperty("ipv4").GetString()!;
         net.Create("db", builtin: "offline");
         net.Serve(TestNetwork.NetnsPath(net.Internet), tcp: "80,443");
         net.PythonServer(TestNetwork.NetnsPath(net.Internet), "hold.py", "--serve", "7777");
         var hold = net.StartPython(net.NamespaceOf("web"), "hold.py", TestNetwork.WebServer, "7777", "12");
-        Thread.Sleep(1000);
+
+        // The flow must be established before the kill, or the restart would not be keeping it.
+        net.WaitForEstablished(web, TestNetwork.WebServer, 7777);
 
         net.KillDaemon();
         Assert.True(net.Reaches(net.NamespaceOf("web"), "tcp:203.0.113.10:80"), "allowed traffic stopped with the daemon");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Daemon;
 

@@ -3,6 +3,7 @@ using ArcBox.Linux.Netlink;
 using ArcBox.Netfilter.Counters;
 using ArcBox.Netfilter.Tests;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Netfilter;
 

@@ -11,6 +11,7 @@ using ArcBox.Netfilter.Rendering;
 using ArcBox.Netfilter.Wire;
 using ArcBox.Policy.Parsing;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Netfilter;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ArcBox.Daemon.Vms;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Vm;
 

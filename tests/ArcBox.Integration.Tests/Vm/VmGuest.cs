@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using ArcBox.Daemon.Vms;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Vm;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ArcBox.Testing;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Vm;
 

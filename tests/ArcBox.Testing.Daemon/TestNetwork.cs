@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using ArcBox.Cli.Infrastructure;
 using ArcBox.Daemon.Sandboxes;
 
-namespace ArcBox.Testing;
+namespace ArcBox.Testing.Daemon;
 
 /// <summary>
 /// One throwaway world per test: a "host" namespace where a real `arcbox daemon` runs (started with nsenter, so
@@ -159,6 +160,20 @@ public sealed class TestNetwork : IDisposable
     {
         var text = Host.Exec("nft", "list", "counter", "inet", $"arcbox-{Prefix}", name).EnsureSuccess($"list counter {name}").Stdout;
         return long.Parse(System.Text.RegularExpressions.Regex.Match(text, @"packets (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The host namespace's connection tracking table, one entry a line (/proc/net/nf_conntrack).</summary>
+    public string Conntrack() => Host.Exec("cat", "/proc/net/nf_conntrack").EnsureSuccess("read conntrack").Stdout;
+
+    /// <summary>
+    /// Waits until the host tracks a TCP connection from SOURCE to DESTINATION:PORT as ESTABLISHED, i.e. its
+    /// handshake is done: a connection a test then expects to survive something, or to be cut by it, exists.
+    /// </summary>
+    public void WaitForEstablished(string source, string destination, int port)
+    {
+        // The original direction comes first in an entry: "ESTABLISHED src=S dst=D sport=N dport=P src=D ...".
+        var entry = new Regex($@"\bESTABLISHED src={Regex.Escape(source)} dst={Regex.Escape(destination)} sport=\d+ dport={port} ");
+        Eventually.Until(Conntrack, entry.IsMatch, TimeSpan.FromSeconds(10), $"an established connection {source} -> {destination}:{port} in the host's conntrack");
     }
 
     /// <summary>ARP packets dropped by our arp table's input chain (forged senders and MACs).</summary>
