@@ -186,9 +186,11 @@ public sealed class ConfigReader : YamlReader
             LogSize = Number(map, "dns", "log_size", dns.LogSize, 0, 1_000_000),
             UpstreamTimeout = TimeSpan.FromMilliseconds(Number(map, "dns", "timeout_ms", (int)dns.UpstreamTimeout.TotalMilliseconds, 100, 30_000)),
         };
-        if (dns.MinTtl > dns.MaxTtl && map.TryGetValue("min_ttl", out var minNode))
+
+        // Reported where the file sets one of the two (min_ttl first): a max_ttl below the default min_ttl counts too.
+        if (dns.MinTtl > dns.MaxTtl && (map.TryGetValue("min_ttl", out var ttlNode) || map.TryGetValue("max_ttl", out ttlNode)))
         {
-            Error(minNode.Value, $"'dns.min_ttl' ({dns.MinTtl}) is above 'dns.max_ttl' ({dns.MaxTtl})");
+            Error(ttlNode.Value, $"'dns.min_ttl' ({dns.MinTtl}) is above 'dns.max_ttl' ({dns.MaxTtl})");
         }
 
         return dns;

@@ -23,8 +23,24 @@ public sealed class StateStore : IDisposable
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         db.Open();
         var store = new StateStore(db);
-        store.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
-        store.Execute("""
+        try
+        {
+            store.Prepare(path);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    /// <summary>Creates the tables where missing and refuses a schema this daemon does not know.</summary>
+    private void Prepare(string path)
+    {
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+        Execute("""
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS sandboxes (
                 name TEXT PRIMARY KEY,
@@ -48,17 +64,15 @@ public sealed class StateStore : IDisposable
                 sandbox_port INTEGER NOT NULL,
                 PRIMARY KEY (host, host_port, protocol));
             """);
-        var version = store.GetMeta("schema");
+        var version = GetMeta("schema");
         if (version is null)
         {
-            store.SetMeta("schema", SchemaVersion.ToString(CultureInfo.InvariantCulture));
+            SetMeta("schema", SchemaVersion.ToString(CultureInfo.InvariantCulture));
         }
         else if (version != SchemaVersion.ToString(CultureInfo.InvariantCulture))
         {
             throw new InvalidOperationException($"state database {path} has schema {version}; this daemon knows {SchemaVersion}");
         }
-
-        return store;
     }
 
     public string? GetMeta(string key)

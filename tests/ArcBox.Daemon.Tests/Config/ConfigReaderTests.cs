@@ -242,6 +242,7 @@ public sealed class ConfigReaderTests : IDisposable
     {
         Refused("dns:\n  min_ttl: 100\n  max_ttl: 50\n", "2:12: error: 'dns.min_ttl' (100) is above 'dns.max_ttl' (50)");
         Refused("dns:\n  min_ttl: 4000\n", "2:12: error: 'dns.min_ttl' (4000) is above 'dns.max_ttl' (3600)");
+        Refused("dns:\n  max_ttl: 10\n", "2:12: error: 'dns.min_ttl' (30) is above 'dns.max_ttl' (10)");
         var equal = Valid("dns:\n  min_ttl: 60\n  max_ttl: 60\n").Dns;
         Assert.Equal((60, 60), (equal.MinTtl, equal.MaxTtl));
     }

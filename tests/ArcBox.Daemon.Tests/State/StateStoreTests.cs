@@ -231,6 +231,9 @@ public sealed class StateStoreTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => StateStore.Open(DatabasePath));
         Assert.Equal($"state database {DatabasePath} has schema 2; this daemon knows 1", error.Message);
         Assert.Equal(("2", 1L), Raw("SELECT (SELECT value FROM meta WHERE key = 'schema'), (SELECT count(*) FROM sandboxes)", r => (r.GetString(0), r.GetInt64(1))));
+
+        // The refused open closed its connection: no file descriptor of this process still holds the database.
+        Assert.DoesNotContain(DatabasePath, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
     }
 
     [Fact]
