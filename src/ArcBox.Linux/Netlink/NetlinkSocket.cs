@@ -113,7 +113,7 @@ internal sealed class NetlinkSocket : IDisposable
                     // More errors than the receive queue holds: the batch failed (errors are the only other
                     // replies), and nothing of it was applied.
                     Drain();
-                    throw new KernelException($"{operation}: {(failure is { } first ? describe(first.Index) : "the batch")} and more steps failed", Errno.ENOBUFS);
+                    throw new KernelException($"{operation}: {(failure is { } first ? describe(first.Index) : "the batch")} and more steps failed", Errno.ENOBUFS, inner: ex);
                 }
 
                 foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
