@@ -95,7 +95,7 @@ public sealed partial class SandboxManager
         {
             firewall.Elements([], elements);
         }
-        catch (ArcBox.Netfilter.NftablesException ex)
+        catch (ArcBox.Linux.NftablesException ex)
         {
             throw new RequestException(ErrorCode.Failure, $"forward {forward}: the kernel refused it, nothing changed: {ex.Message}");
         }

@@ -1,4 +1,4 @@
-using ArcBox.Netfilter;
+using ArcBox.Linux;
 
 namespace ArcBox.Daemon.Sandboxes;
 
@@ -27,7 +27,7 @@ public sealed partial class SandboxManager
             {
                 Unforward(forward);
             }
-            catch (ArcBox.Netfilter.NftablesException ex)
+            catch (ArcBox.Linux.NftablesException ex)
             {
                 problems.Add(ex.Message);
                 store.DeleteForward(forward);

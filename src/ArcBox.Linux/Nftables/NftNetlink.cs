@@ -59,7 +59,7 @@ public sealed class NftNetlink : IDisposable
         }
         catch (KernelException ex)
         {
-            throw new NftablesException("nft transaction", ex.Message);
+            throw new NftablesException("nft transaction", ex.Message, ex);
         }
     }
 

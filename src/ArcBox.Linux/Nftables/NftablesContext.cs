@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.SafeHandles;
-using ArcBox.Netfilter;
 
 namespace ArcBox.Linux.Nftables;
 

@@ -4,7 +4,6 @@ using ArcBox.Linux.Devices;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.Netlink;
 using ArcBox.Linux.Nftables;
-using ArcBox.Netfilter;
 using ArcBox.Testing;
 
 namespace ArcBox.Integration.Tests.Linux;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.RegularExpressions;
+using ArcBox.Linux;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.Nftables;
 using ArcBox.Netfilter;
