@@ -315,7 +315,7 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
-    private static List<(ushort Type, ushort Flags, uint Seq, byte[] Payload)> Messages(ReadOnlySpan<byte> data)
+    internal static List<(ushort Type, ushort Flags, uint Seq, byte[] Payload)> Messages(ReadOnlySpan<byte> data)
     {
         var list = new List<(ushort, ushort, uint, byte[])>();
         while (data.Length >= HeaderLength)
@@ -334,7 +334,7 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     // NLMSG_ERROR payload: s32 -errno, the request's nlmsghdr (whole request unless capped), then extended-ack TLVs.
-    private static void ThrowIfError(byte[] payload, ushort flags, string operation)
+    internal static void ThrowIfError(byte[] payload, ushort flags, string operation)
     {
         var error = -BinaryPrimitives.ReadInt32LittleEndian(payload);
         if (error == 0)
