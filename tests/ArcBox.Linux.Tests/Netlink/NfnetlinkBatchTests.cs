@@ -64,6 +64,25 @@ public class NfnetlinkBatchTests
         Assert.Equal("1c000000", Convert.ToHexStringLower(batch.Bytes.AsSpan(20 + 24, 4)));
     }
 
+    /// <summary>
+    /// The framing of every batch nft sent in tests/testdata/netlink (captured by capture.sh there): begin and end
+    /// are ours byte for byte but for sequence numbers, which each sender counts its own way. nft 1.0.6 asks for no
+    /// acknowledgement at all; we ask it of the last message, whose reply then ends the batch's answers.
+    /// </summary>
+    [Fact]
+    public void Begin_and_end_are_what_nft_sends()
+    {
+        var captures = Directory.GetFiles(CaptureDir(), "*.netlink");
+        Assert.NotEmpty(captures);
+        foreach (var file in captures)
+        {
+            var batch = File.ReadAllLines(file).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => Convert.FromHexString(l.Split(' ')[1])).ToList();
+            var ours = NfnetlinkBatch.Frame([.. batch.Skip(1).SkipLast(1).Select(m => (ReadOnlyMemory<byte>)m)], NfTables, 0).Bytes;
+            Assert.Equal(Unnumbered(batch[0]), Unnumbered(ours.AsSpan(0, 20)));
+            Assert.Equal(Unnumbered(batch[^1]), Unnumbered(ours.AsSpan(ours.Length - 20)));
+        }
+    }
+
     [Fact]
     public void An_empty_batch_is_refused_since_no_reply_would_end_it() =>
         Assert.Throws<ArgumentException>(() => NfnetlinkBatch.Frame([], NfTables, 1));
@@ -82,5 +101,25 @@ public class NfnetlinkBatchTests
         var conntrack = Convert.FromHexString("1400000001010100000000000000000002000000");
         var error = Assert.Throws<ArgumentException>(() => NfnetlinkBatch.Frame([conntrack], NfTables, 1));
         Assert.Contains("subsystem 10", error.Message, StringComparison.Ordinal);
+    }
+
+    private static string Unnumbered(ReadOnlySpan<byte> message)
+    {
+        var copy = message.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(8), 0);
+        return Convert.ToHexStringLower(copy);
+    }
+
+    private static string CaptureDir()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ArcBox.slnx")))
+            {
+                return Path.Combine(dir.FullName, "tests", "testdata", "netlink");
+            }
+        }
+
+        throw new InvalidOperationException("no ArcBox.slnx above " + AppContext.BaseDirectory);
     }
 }
