@@ -5,8 +5,8 @@ namespace ArcBox.Netfilter.Wire;
 /// <summary>
 /// Encodes <see cref="WireOperation"/>s as nf_tables netlink messages (nlmsghdr, nfgenmsg, attributes), one message
 /// each, ready for an nfnetlink batch of subsystem <see cref="Subsystem"/>; sequence numbers are the sender's.
-/// Pure: the bytes are what nft sends for the same objects, up to the differences tests/testdata/netlink's
-/// tests name. Layouts from linux/netfilter/nf_tables.h and nfnetlink.h.
+/// Pure: the bytes are those nft sends for the same objects, but for a few attributes it orders differently or adds
+/// (tests/ArcBox.Netfilter.Tests/Wire/NftCaptureTests.cs names each). Layouts from linux/netfilter/nf_tables.h.
 /// </summary>
 public static class WireEncoder
 {
