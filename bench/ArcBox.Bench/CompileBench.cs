@@ -22,7 +22,8 @@ public static class CompileBench
     public static int Run(int runs, bool load)
     {
         var network = NetworkConfig.Create("ab", IPNetwork.Parse("10.0.0.0/16"), IPNetwork.Parse("fd00:ab::/64"));
-        var seed = PolicyParser.ParseFile(Path.Combine(RepoPaths.Examples, "seed.yaml")).Policy!;
+        var seedPath = Path.Combine(RepoPaths.Examples, "seed.yaml");
+        var seed = PolicyParser.Parse(File.ReadAllText(seedPath), seedPath).Policy!;
         Console.WriteLine($"# compile bench: {runs} runs per size (kernel load: {Math.Min(runs, 3)}), median; dual-stack network");
         Console.WriteLine("# mix 'seed': every sandbox has the seed policy; mix 'random': seed and 200 random policies (up to 5 rules each way, domains included) in turn");
         Console.WriteLine("| mix | sandboxes | compile (ms) | per sandbox (µs) | script (bytes) | script per sandbox (bytes) | kernel load (ms) |");

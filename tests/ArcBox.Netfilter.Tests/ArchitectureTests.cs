@@ -2,7 +2,10 @@ using System.Reflection;
 
 namespace ArcBox.Netfilter.Tests;
 
-/// <summary>The policy compiler is pure: it never references the kernel side.</summary>
+/// <summary>
+/// The policy compiler is pure: it never references the kernel side. The other direction, ArcBox.Linux knowing
+/// nothing of the compiler, is checked in tests/ArcBox.Linux.Tests/ArchitectureTests.cs.
+/// </summary>
 public class ArchitectureTests
 {
     [Theory]

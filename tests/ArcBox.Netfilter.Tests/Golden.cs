@@ -23,7 +23,8 @@ public static class Golden
     /// <summary>Every rendering of one golden policy, keyed by the extension of its expected file.</summary>
     public static IReadOnlyDictionary<string, string> Render(string name)
     {
-        var policy = PolicyParser.ParseFile(Path.Combine(Dir, name + ".yaml")).Policy ?? throw new InvalidOperationException(name + " does not validate");
+        var path = Path.Combine(Dir, name + ".yaml");
+        var policy = PolicyParser.Parse(File.ReadAllText(path), path).Policy ?? throw new InvalidOperationException(name + " does not validate");
         var result = new Dictionary<string, string>();
         foreach (var (suffix, network) in new[] { ("nft", V4), ("dual.nft", Dual) })
         {

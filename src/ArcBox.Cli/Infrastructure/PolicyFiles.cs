@@ -19,7 +19,7 @@ public static class PolicyFiles
             throw new CliException(ExitCodes.Invalid, $"cannot read policy file '{pathOrBuiltin}': no such file (built-in policies: default, offline)");
         }
 
-        var result = PolicyParser.ParseFile(pathOrBuiltin);
+        var result = PolicyFileReader.Parse(pathOrBuiltin);
         if (!result.Success)
         {
             throw new CliException(

@@ -149,9 +149,11 @@ public sealed class Firewall(NetworkConfig network) : IFirewall, IDisposable
         }
 
         ImmutableArray<WireOperation> operations;
+        ImmutableArray<ReadOnlyMemory<byte>> messages;
         try
         {
             operations = wireRenderer.Render(changes, own);
+            messages = WireEncoder.Encode(network.Table, operations);
         }
         catch (NotSupportedException)
         {
@@ -159,6 +161,6 @@ public sealed class Firewall(NetworkConfig network) : IFirewall, IDisposable
             return;
         }
 
-        wire.Commit(network.Table, operations);
+        wire.Commit(messages, i => WireEncoder.Describe(operations[i]));
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using ArcBox.Daemon.Datapath;
 using ArcBox.Daemon.Sandboxes;
 using ArcBox.Daemon.State;
+using ArcBox.Linux;
 using ArcBox.Linux.Netlink;
 using ArcBox.Netfilter;
 using ArcBox.Netfilter.Forwarding;

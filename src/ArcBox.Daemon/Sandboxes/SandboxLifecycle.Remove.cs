@@ -1,4 +1,4 @@
-using ArcBox.Netfilter;
+using ArcBox.Linux;
 
 namespace ArcBox.Daemon.Sandboxes;
 

@@ -67,38 +67,21 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="messages"/> as one nfnetlink batch (one transaction: all or nothing). The kernel
-    /// processes the whole batch, reports every failing message, and acknowledges the last one, which asks for it:
-    /// its reply ends the batch. The first failure is thrown, naming the message through <paramref name="describe"/>.
+    /// Sends ready <paramref name="messages"/> as one nfnetlink batch (<see cref="NfnetlinkBatch"/>: one transaction,
+    /// all or nothing). The kernel processes the whole batch, reports every failing message, and acknowledges the
+    /// last one, which asks for it: its reply ends the batch. The first failure is thrown as a
+    /// <see cref="KernelException"/> whose operation is that message's <paramref name="describe"/>.
     /// </summary>
-    public void Batch(IReadOnlyList<NetlinkMessage> messages, ushort subsystem, string operation, Func<int, string> describe)
+    public void Batch(IReadOnlyList<ReadOnlyMemory<byte>> messages, ushort subsystem, Func<int, string> describe)
     {
         lock (gate)
         {
-            var begin = ++sequence;
-            var bytes = new List<byte>(messages.Count * 256);
-            void Append(NetlinkMessage m, uint seq, ushort extraFlags)
-            {
-                var start = bytes.Count;
-                bytes.AddRange(m.Finish(seq));
-                var flags = (ushort)(bytes[start + 6] | (bytes[start + 7] << 8) | extraFlags);
-                bytes[start + 6] = (byte)flags;
-                bytes[start + 7] = (byte)(flags >> 8);
-            }
-
-            Append(new NetlinkMessage(NFNL_MSG_BATCH_BEGIN, 0).NfGen(AF_UNSPEC, subsystem), begin, 0);
-            for (var i = 0; i < messages.Count; i++)
-            {
-                // Only the last asks for an acknowledgement: thousands of them would overflow the receive queue.
-                Append(messages[i], ++sequence, i == messages.Count - 1 ? NLM_F_ACK : (ushort)0);
-            }
-
-            var last = sequence;
-            Append(new NetlinkMessage(NFNL_MSG_BATCH_END, 0).NfGen(AF_UNSPEC, subsystem), ++sequence, 0);
+            var batch = NfnetlinkBatch.Frame(messages, subsystem, sequence + 1);
+            sequence = batch.End;
 
             // The whole batch goes in one send (the kernel reads a batch from one buffer): make room for it.
-            EnsureSendBuffer(bytes.Count);
-            SendRaw([.. bytes]);
+            EnsureSendBuffer(batch.Bytes.Length);
+            SendRaw(batch.Bytes);
 
             (int Index, byte[] Payload, ushort Flags)? failure = null;
             while (true)
@@ -106,40 +89,45 @@ internal sealed class NetlinkSocket : IDisposable
                 int n;
                 try
                 {
-                    n = Receive(operation);
+                    n = Receive("batch acknowledgement");
                 }
                 catch (KernelException ex) when (ex.Errno == Errno.ENOBUFS)
                 {
                     // More errors than the receive queue holds: the batch failed (errors are the only other
                     // replies), and nothing of it was applied.
                     Drain();
-                    throw new KernelException($"{operation}: {(failure is { } first ? describe(first.Index) : "the batch")} and more steps failed", Errno.ENOBUFS);
+                    throw new KernelException($"{(failure is { } first ? describe(first.Index) : "the batch")} and more steps failed", Errno.ENOBUFS, inner: ex);
                 }
 
                 foreach (var (type, flags, msgSeq, payload) in Messages(receive.AsSpan(0, n)))
                 {
-                    if (type != NLMSG_ERROR || msgSeq < begin || msgSeq > last)
+                    if (type != NLMSG_ERROR)
                     {
                         continue;
                     }
 
-                    if (msgSeq == begin)
+                    if (msgSeq == batch.Begin)
                     {
                         // The kernel could not queue the errors (out of memory): the batch failed as a whole.
-                        ThrowIfError(payload, flags, operation);
+                        ThrowIfError(payload, flags, "the batch");
+                        continue;
+                    }
+
+                    if (batch.IndexOf(msgSeq) is not { } index)
+                    {
                         continue;
                     }
 
                     if (failure is null && BinaryPrimitives.ReadInt32LittleEndian(payload) != 0)
                     {
-                        failure = ((int)(msgSeq - begin - 1), payload, flags);
+                        failure = (index, payload, flags);
                     }
 
-                    if (msgSeq == last)
+                    if (msgSeq == batch.Last)
                     {
                         if (failure is { } f)
                         {
-                            ThrowIfError(f.Payload, f.Flags, $"{operation}: {describe(f.Index)}");
+                            ThrowIfError(f.Payload, f.Flags, describe(f.Index));
                         }
 
                         return;
@@ -327,7 +315,7 @@ internal sealed class NetlinkSocket : IDisposable
         }
     }
 
-    private static List<(ushort Type, ushort Flags, uint Seq, byte[] Payload)> Messages(ReadOnlySpan<byte> data)
+    internal static List<(ushort Type, ushort Flags, uint Seq, byte[] Payload)> Messages(ReadOnlySpan<byte> data)
     {
         var list = new List<(ushort, ushort, uint, byte[])>();
         while (data.Length >= HeaderLength)
@@ -346,7 +334,7 @@ internal sealed class NetlinkSocket : IDisposable
     }
 
     // NLMSG_ERROR payload: s32 -errno, the request's nlmsghdr (whole request unless capped), then extended-ack TLVs.
-    private static void ThrowIfError(byte[] payload, ushort flags, string operation)
+    internal static void ThrowIfError(byte[] payload, ushort flags, string operation)
     {
         var error = -BinaryPrimitives.ReadInt32LittleEndian(payload);
         if (error == 0)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.SafeHandles;
-using ArcBox.Netfilter;
 
 namespace ArcBox.Linux.Nftables;
 
@@ -10,7 +9,7 @@ namespace ArcBox.Linux.Nftables;
 /// fresh context or `nft -f` takes 20-29 ms. Each <see cref="Run"/> is one transaction: all of it or nothing.
 /// Calls are serialised: a context is not thread-safe.
 /// </summary>
-public sealed class NftablesContext : INftablesDriver
+public sealed class NftablesContext : IDisposable
 {
     private readonly SafeNftContextHandle ctx;
     private readonly Lock gate = new();
@@ -28,6 +27,7 @@ public sealed class NftablesContext : INftablesDriver
     /// <summary>A context whose netlink socket lives in <paramref name="ns"/> (created there by the namespace thread).</summary>
     public static NftablesContext OpenIn(NetworkNamespace ns) => new(ns.Run(New, "create nftables context"));
 
+    /// <summary>Runs <paramref name="script"/>; throws <see cref="NftablesException"/> with nft's own message on failure.</summary>
     public void Run(string script)
     {
         lock (gate)
@@ -42,6 +42,7 @@ public sealed class NftablesContext : INftablesDriver
         }
     }
 
+    /// <summary>Runs a listing command ("list table inet arcbox-ab") and returns its output (JSON when asked).</summary>
     public string List(string command, bool json = false)
     {
         lock (gate)

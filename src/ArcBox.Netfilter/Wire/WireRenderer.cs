@@ -81,6 +81,14 @@ public sealed class WireRenderer
     /// </summary>
     public static WireElement Element(NftSet set, string value)
     {
+        // nft sends each range of an interval set as two elements, its start and the address after it flagged
+        // NFT_SET_ELEM_INTERVAL_END (and an end at 0.0.0.0 before the first range, tests/testdata/netlink): one key
+        // alone would be a range without end. Only the ruleset load fills our interval sets, through libnftables.
+        if (set.Flags is { } flags && flags.Contains("interval", StringComparison.Ordinal))
+        {
+            throw new NotSupportedException($"elements of the interval set {set.Name}");
+        }
+
         ulong? timeout = null;
         var timed = value.IndexOf(" timeout ", StringComparison.Ordinal);
         if (timed >= 0)

@@ -1,4 +1,3 @@
-using System.Text;
 using ArcBox.Policy.Diagnostics;
 using ArcBox.Policy.Model;
 
@@ -9,24 +8,8 @@ public static class PolicyParser
 {
     public const int MaxFileBytes = 1 << 20;
 
-    public static PolicyParseResult ParseFile(string path)
-    {
-        try
-        {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxFileBytes)
-            {
-                return Fail(path, $"policy file is {info.Length} bytes; the maximum is {MaxFileBytes}");
-            }
-
-            return Parse(File.ReadAllText(path, Encoding.UTF8), path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return Fail(path, $"cannot read policy file: {ex.Message}");
-        }
-    }
-
+    /// <param name="text">The policy's YAML; reading it from a file is the caller's business (the core does no I/O).</param>
+    /// <param name="file">The name diagnostics give as their location.</param>
     public static PolicyParseResult Parse(string text, string file)
     {
         if (text.Length > MaxFileBytes)

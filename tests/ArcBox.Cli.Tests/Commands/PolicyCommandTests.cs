@@ -53,6 +53,15 @@ public class PolicyCommandTests
     }
 
     [Fact]
+    public void Validate_reports_a_missing_file_as_its_error_and_exits_1()
+    {
+        var r = CliRunner.Run("policy", "validate", "/nonexistent/policy.yaml");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("/nonexistent/policy.yaml:1:1: error: cannot read policy file: ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("/nonexistent/policy.yaml: invalid (1 error(s))", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_reports_file_line_column_and_exits_1()
     {
         var r = CliRunner.Run("policy", "validate", CliRunner.Bad("unknown-keys"));

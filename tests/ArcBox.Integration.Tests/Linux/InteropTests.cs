@@ -4,7 +4,7 @@ using ArcBox.Linux.Devices;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.Netlink;
 using ArcBox.Linux.Nftables;
-using ArcBox.Netfilter;
+using ArcBox.Netfilter.Wire;
 using ArcBox.Testing;
 
 namespace ArcBox.Integration.Tests.Linux;
@@ -91,6 +91,30 @@ public class InteropTests
         Assert.Contains("No such file or directory", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("chain d", host.Exec("nft", "list", "table", "inet", "abtest").Stdout, StringComparison.Ordinal);
         Assert.Contains("\"table\"", nft.List("list table inet abtest", json: true), StringComparison.Ordinal);
+        Assert.Empty(ThreadNamespaces.ThreadsOutsideProcessNamespace());
+    }
+
+    [Fact]
+    public void A_refused_netlink_batch_keeps_the_kernels_error_and_errno_inside()
+    {
+        Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
+        using var host = new TestNamespace("inlb");
+        using var ns = NetworkNamespace.Open(NetworkNamespace.NamedPath(host.Name));
+        using var nft = NftablesContext.OpenIn(ns);
+        using var wire = NftNetlink.OpenIn(ns);
+        nft.Run("table inet abtest {\n chain c {\n }\n}\n");
+        WireOperation[] operations = [new WireAddChain("inet", "d"), new WireDeleteChain("inet", "nosuchchain")];
+
+        var ex = Assert.Throws<NftablesException>(() => wire.Commit(WireEncoder.Encode("abtest", operations), i => WireEncoder.Describe(operations[i])));
+        var kernel = Assert.IsType<KernelException>(ex.InnerException);
+        Assert.Equal(Errno.ENOENT, kernel.Errno);
+        Assert.Equal(Errno.ENOENT, ex.Errno);
+        Assert.Equal("delete chain inet nosuchchain", kernel.Operation);
+
+        // Outer to inner: what we were doing, which step, why the kernel refused.
+        Assert.Equal($"nft transaction: {kernel.Message}", ex.Message);
+        Assert.StartsWith("nft transaction: delete chain inet nosuchchain: ENOENT (No such file or directory)", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("chain d", host.Exec("nft", "list", "table", "inet", "abtest").Stdout, StringComparison.Ordinal);
         Assert.Empty(ThreadNamespaces.ThreadsOutsideProcessNamespace());
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Text.RegularExpressions;
+using ArcBox.Linux;
 using ArcBox.Linux.Namespaces;
 using ArcBox.Linux.Nftables;
 using ArcBox.Netfilter;
@@ -44,7 +45,7 @@ public partial class WireTransactionTests
         void Both(ImmutableArray<NftChange> changes, IEnumerable<NftSet> own)
         {
             scripts.Add(NftRenderer.Render(network, changes));
-            wire.Commit(network.Table, renderer.Render(changes, own));
+            Commit(wire, network.Table, renderer.Render(changes, own));
         }
 
         void Compare(string phase)
@@ -116,13 +117,13 @@ public partial class WireTransactionTests
         ImmutableArray<NftChange> badFirst = [new DeleteChainChange("no_such_chain"), .. SandboxChanges.Add(plan)];
         foreach (var changes in new[] { badLast, badFirst })
         {
-            var error = Assert.Throws<NftablesException>(() => wire.Commit(network.Table, renderer.Render(changes, plan.Sets)));
+            var error = Assert.Throws<NftablesException>(() => Commit(wire, network.Table, renderer.Render(changes, plan.Sets)));
             Assert.Contains("delete chain inet no_such_chain", error.Message, StringComparison.Ordinal);
             Assert.Equal(before, Listing(t));
         }
 
         // And the socket is still good for the next batch.
-        wire.Commit(network.Table, renderer.Render(SandboxChanges.Add(plan), plan.Sets));
+        Commit(wire, network.Table, renderer.Render(SandboxChanges.Add(plan), plan.Sets));
         Assert.Contains("sb_x_out", Listing(t), StringComparison.Ordinal);
     }
 
@@ -144,9 +145,13 @@ public partial class WireTransactionTests
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaWire));
         using var wire = NftNetlink.OpenIn(ns);
         viaNft.Nft(NftRenderer.RenderAdd(network, plan)).EnsureSuccess("big policy (nft)");
-        wire.Commit(network.Table, new WireRenderer(basePlan).Render(SandboxChanges.Add(plan), plan.Sets));
+        Commit(wire, network.Table, new WireRenderer(basePlan).Render(SandboxChanges.Add(plan), plan.Sets));
         Assert.Equal(Listing(viaNft), Listing(viaWire));
     }
+
+    /// <summary>What the daemon's Firewall does: encode (pure), then commit the messages as one batch.</summary>
+    private static void Commit(NftNetlink wire, string table, ImmutableArray<WireOperation> operations) =>
+        wire.Commit(WireEncoder.Encode(table, operations), i => WireEncoder.Describe(operations[i]));
 
     /// <summary>A throwaway namespace holding our base tables, loaded by nft.</summary>
     private static TestNamespace WithBase(string tag, BasePlan basePlan)

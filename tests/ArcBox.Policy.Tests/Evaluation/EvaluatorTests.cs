@@ -14,7 +14,9 @@ public class EvaluatorTests
     private static readonly NetworkView View = NetworkView.Create(IPNetwork.Parse("10.0.0.0/24"), IPNetwork.Parse("fd00::/64"))
         .WithSandbox("web", Web).WithSandbox("db", Db) with { HostAddresses = [IPAddress.Parse("198.51.100.1")] };
 
-    private static SandboxPolicy Seed { get; } = PolicyParser.ParseFile(Path.Combine(RepoPaths.Examples, "seed.yaml")).Policy!;
+    private static readonly string SeedPath = Path.Combine(RepoPaths.Examples, "seed.yaml");
+
+    private static SandboxPolicy Seed { get; } = PolicyParser.Parse(File.ReadAllText(SeedPath), SeedPath).Policy!;
 
     private static Decision Out(SandboxPolicy p, string to, int port, Protocol protocol = Protocol.Tcp, string? domain = null, NetworkView? view = null) =>
         PolicyEvaluator.Evaluate(p, Web, view ?? View, new Flow(Direction.Outbound, protocol, IPAddress.Parse(to), port, domain));

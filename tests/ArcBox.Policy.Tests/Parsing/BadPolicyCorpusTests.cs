@@ -27,7 +27,7 @@ public class BadPolicyCorpusTests
     public void Diagnostics_match_expectation(string name)
     {
         var path = Path.Combine(Dir, name + ".yaml");
-        var result = PolicyParser.ParseFile(path);
+        var result = PolicyParser.Parse(File.ReadAllText(path), path);
         var actual = string.Join('\n', result.Diagnostics.Select(d => d.ToString()[(path.Length + 1)..])) + "\n";
         var expectedPath = Path.Combine(Dir, name + ".expected");
         if (Environment.GetEnvironmentVariable("ARCBOX_UPDATE_GOLDEN") == "1")
@@ -45,7 +45,7 @@ public class BadPolicyCorpusTests
     {
         var path = Path.Combine(Dir, name + ".yaml");
         var lines = File.ReadAllLines(path);
-        var result = PolicyParser.ParseFile(path);
+        var result = PolicyParser.Parse(File.ReadAllText(path), path);
         Assert.NotEmpty(result.Diagnostics);
         Assert.True(!result.Success || result.Diagnostics.All(d => !d.IsError));
         foreach (var d in result.Diagnostics)

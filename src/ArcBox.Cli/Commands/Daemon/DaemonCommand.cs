@@ -37,7 +37,7 @@ public sealed class DaemonCommand : AsyncCommand<DaemonCommand.Settings>
         {
             return await DaemonHost.RunAsync(new DaemonOptions(settings.Config, Path.GetFullPath(settings.StateDir), Path.GetFullPath(settings.Socket)), Console.Error);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArcBox.Linux.KernelException or ArcBox.Netfilter.NftablesException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or ArcBox.Linux.KernelException or ArcBox.Linux.NftablesException or IOException)
         {
             throw new CliException(ExitCodes.Failure, ex.Message, inner: ex);
         }

@@ -17,7 +17,7 @@ public sealed class ValidateCommand : Command<ValidateCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var results = settings.Files.Select(f => (File: f, Result: PolicyParser.ParseFile(f))).ToList();
+        var results = settings.Files.Select(f => (File: f, Result: PolicyFileReader.Parse(f))).ToList();
         var valid = results.All(r => r.Result.Success);
         if (settings.Json)
         {
