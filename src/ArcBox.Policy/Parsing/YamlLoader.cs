@@ -11,8 +11,17 @@ public static class YamlLoader
     /// <summary>Bounds the walk, so that YAML aliases cannot make a small file expand into a huge tree.</summary>
     public const int MaxNodes = 100_000;
 
+    /// <summary>How deep mappings and sequences may nest. A policy needs about six levels; YamlDotNet's node model
+    /// builds a tree recursively and overflows the stack (killing the process) at some tens of thousands.</summary>
+    public const int MaxDepth = 64;
+
     public static (YamlNode? Root, Diagnostic? Error) Load(string text, string file, string emptyMessage)
     {
+        if (TooDeep(text) is { } deep)
+        {
+            return (null, new Diagnostic(Severity.Error, new SourceLocation(file, (int)deep.Line, (int)deep.Column), $"YAML nested deeper than {MaxDepth} levels"));
+        }
+
         var stream = new YamlStream();
         try
         {
@@ -41,6 +50,37 @@ public static class YamlLoader
         }
 
         return (root, null);
+    }
+
+    /// <summary>
+    /// Where the events first nest deeper than <see cref="MaxDepth"/>, read before any node is built. YamlDotNet's
+    /// parser keeps its states on a heap stack, so reading events does not recurse however deep the text nests.
+    /// A syntax error stops the look-ahead; the load that follows reports it with its location.
+    /// </summary>
+    private static Mark? TooDeep(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var depth = 0;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > MaxDepth:
+                        return parser.Current.Start;
+                    case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+        }
+        catch (YamlException)
+        {
+            return null;
+        }
+
+        return null;
     }
 
     public static bool IsNull(YamlNode node) =>
