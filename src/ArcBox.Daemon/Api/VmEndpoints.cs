@@ -32,7 +32,8 @@ public static class VmEndpoints
         });
         api.MapPost("/sandboxes/{name}/vm/stop", async (string name, double? grace, CancellationToken ct) =>
         {
-            if (grace is < 0 or > 600)
+            // NaN compares false with everything: it would pass a range check written the other way round.
+            if (grace is { } g && !(g >= 0 && g <= 600))
             {
                 throw new RequestException(ErrorCode.Invalid, $"grace: {grace} s is outside 0-600");
             }

@@ -37,6 +37,9 @@ public class BadInputTests
             ("PUT", "/v1/sandboxes/nobody/policy", "{\"name\": \"offline\"}", 404, "no sandbox named 'nobody'"),
             ("DELETE", "/v1/sandboxes/nobody", null, 404, "no sandbox named"),
             ("GET", "/v1/sandboxes/web/policy?format=pf", null, 400, "unknown format"),
+            ("POST", "/v1/sandboxes/web/vm/stop?grace=NaN", null, 400, "grace: NaN s is outside 0-600"),
+            ("POST", "/v1/sandboxes/web/vm/stop?grace=-1", null, 400, "is outside 0-600"),
+            ("POST", "/v1/sandboxes/web/vm/stop?grace=Infinity", null, 400, "is outside 0-600"),
             ("POST", "/v1/sandboxes/web/explain", "{\"direction\": \"sideways\", \"protocol\": \"tcp\", \"peer\": \"1.2.3.4\", \"port\": 80}", 400, "direction must be"),
             ("POST", "/v1/sandboxes/web/explain", "{\"direction\": \"outbound\", \"protocol\": \"tcp\", \"peer\": \"1.2.3\", \"port\": 80}", 400, "invalid IPv4 address"),
             ("POST", "/v1/sandboxes/web/explain", "{\"direction\": \"outbound\", \"protocol\": \"tcp\", \"peer\": \"1.2.3.4\", \"port\": 0}", 400, "port must be 1-65535"),
@@ -47,6 +50,16 @@ public class BadInputTests
             Assert.True(code == status, $"{method} {path} {body}: {code} {text}");
             var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
             Assert.Contains(message, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        // Nested 50,000 levels deep, such a policy used to overflow the daemon's stack and abort it.
+        var deepPolicy = new { yaml = "network: " + new string('[', 50_000), file = "deep.yaml" };
+        foreach (var (method, path, body) in new[] { ("PUT", "/v1/sandboxes/web/policy", (object)deepPolicy), ("POST", "/v1/sandboxes", new { name = "deep", policy = deepPolicy }) })
+        {
+            var deep = JsonSerializer.Serialize(body);
+            var (code, text) = await Raw(net.Socket, method, path, deep, ct);
+            Assert.True(code == 400, $"{method} {path} (deep YAML): {code} {text[..Math.Min(text.Length, 300)]}");
+            Assert.Contains("deep.yaml:1:73: error: YAML nested deeper than 64 levels", JsonDocument.Parse(text).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         }
 
         Assert.Equal(before, State(net));
