@@ -21,19 +21,46 @@ public sealed class StateStore : IDisposable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        db.Open();
         var store = new StateStore(db);
+        var opened = false;
         try
         {
+            db.Open();
             store.Prepare(path);
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
-        }
 
-        return store;
+            // A truncated or corrupt file may open and only fail on the first read of a page: read them all now,
+            // before the daemon changes anything in the kernel.
+            store.Check(path);
+            opened = true;
+            return store;
+        }
+        catch (SqliteException ex)
+        {
+            throw new InvalidOperationException(
+                $"state database {path} cannot be read ({ex.Message}); the kernel keeps enforcing the sandboxes as they are; " +
+                "restore it from a backup, or move it aside to start with no sandboxes (their links and rules are then removed as orphans)",
+                ex);
+        }
+        finally
+        {
+            if (!opened)
+            {
+                store.Dispose();
+            }
+        }
+    }
+
+    private void Check(string path)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("PRAGMA quick_check");
+            var verdict = cmd.ExecuteScalar() as string;
+            if (verdict != "ok")
+            {
+                throw new InvalidOperationException($"state database {path} is damaged (SQLite quick_check: {verdict}); restore it from a backup, or move it aside to start with no sandboxes");
+            }
+        }
     }
 
     /// <summary>Creates the tables where missing and refuses a schema this daemon does not know.</summary>

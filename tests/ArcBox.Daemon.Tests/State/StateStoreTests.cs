@@ -236,6 +236,37 @@ public sealed class StateStoreTests : IDisposable
         Assert.DoesNotContain(DatabasePath, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
     }
 
+    /// <summary>A damaged file is refused at open, naming it and what to do, before the daemon changes anything.</summary>
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("overwritten")]
+    public void A_damaged_database_is_refused_naming_the_file_and_what_to_do(string damage)
+    {
+        using (var store = StateStore.Open(DatabasePath))
+        {
+            for (var i = 2; i < 250; i++)
+            {
+                store.Put(Netns($"s{i}", i));
+            }
+        }
+
+        var bytes = File.ReadAllBytes(DatabasePath);
+        if (damage == "truncated")
+        {
+            File.WriteAllBytes(DatabasePath, bytes[..(bytes.Length / 2)]);
+        }
+        else
+        {
+            Array.Fill(bytes, (byte)0x5a, 0, 100);
+            File.WriteAllBytes(DatabasePath, bytes);
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => StateStore.Open(DatabasePath));
+        Assert.StartsWith($"state database {DatabasePath} ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("restore it from a backup, or move it aside", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(DatabasePath, Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget));
+    }
+
     [Fact]
     public void The_database_is_in_wal_mode()
     {
