@@ -42,10 +42,10 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
             {
                 Unforward(forward, table());
             }
-            catch (NftablesException ex)
+            catch (Exception ex) when (ex is NftablesException or RequestException)
             {
+                // Its row went with the sandbox's; what the kernel kept is reported.
                 problems.Add(ex.Message);
-                store.DeleteForward(forward);
                 forwards = forwards.Remove(forward);
                 if (relays.Remove(forward, out var relay))
                 {
@@ -154,7 +154,22 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
             StartRelay(forward, target);
         }
 
-        store.PutForward(forward);
+        try
+        {
+            store.PutForward(forward);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Out of the kernel again: a forward the state does not hold would vanish at the next start.
+            firewall.Elements(elements, []);
+            if (relays.Remove(forward, out var relay))
+            {
+                relay.Dispose();
+            }
+
+            throw new RequestException(ErrorCode.Failure, $"forward {forward}: cannot write the state ({ex.Message}); nothing changed", inner: ex);
+        }
+
         forwards = forwards.Add(forward);
         Hosting.Log.Forwarded(log, forward.ToString());
         return forward;
@@ -173,6 +188,16 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
 
     private void Unforward(PortForward forward, SandboxTable of)
     {
+        // The state first: if it cannot be written, the forward stays whole.
+        try
+        {
+            store.DeleteForward(forward);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new RequestException(ErrorCode.Failure, $"forward {forward}: cannot write the state ({ex.Message}); nothing changed", inner: ex);
+        }
+
         var remaining = forwards.Remove(forward);
         var elements = ElementsOf(forward, of);
         var stillNeeded = remaining.SelectMany(f => ElementsOf(f, of));
@@ -182,7 +207,6 @@ public sealed class ForwardService(NetworkConfig network, StateStore store, IFir
             relay.Dispose();
         }
 
-        store.DeleteForward(forward);
         forwards = remaining;
         Hosting.Log.Unforwarded(log, forward.ToString());
     }

@@ -45,7 +45,7 @@ public sealed partial class SandboxLifecycle
         var plan = SandboxCompiler.Compile(network, identity, policy);
 
         // Stored as not yet applied: a crash from here on is rolled back by the next start.
-        store.Put(record);
+        Store(() => store.Put(record), $"create {name}");
 
         // The rules go in while the new link is configured, on both cores: most of either is kernel work (the
         // commit validates the whole table; the link takes rtnl round trips). The link is created first: its
@@ -102,9 +102,11 @@ public sealed partial class SandboxLifecycle
             }
 
             linkIndex = record.IsTap ? wiring.LinkIndex(record) : null;
+
+            // Applied and the allocator's cursor in one transaction: a cursor written alone, pointing at a create
+            // that was rolled back, sent every later create onto the same address.
+            store.PutApplied(record, ipv4);
             record = record with { Applied = true };
-            store.Put(record);
-            store.SetMeta("ipv4_cursor", ipv4.ToString());
         }
         catch (Exception ex) when (IsCreateFailure(ex))
         {
@@ -121,7 +123,16 @@ public sealed partial class SandboxLifecycle
                 }
             }
 
-            store.Delete(name);
+            try
+            {
+                store.Delete(name);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException deleteError)
+            {
+                // Still marked unapplied: the next start rolls it back. Until then its name and addresses are taken.
+                cleanup.Add($"its unfinished record stays until the next start: {deleteError.Message}");
+            }
+
             Hosting.Log.CreateFailed(log, name, ex.Message);
             var code = ex is InvalidOperationException ? ErrorCode.Invalid : ErrorCode.Failure;
             throw new RequestException(code, $"create {name}: {ex.Message}{(cleanup.Count > 0 ? "; cleanup: " + string.Join("; ", cleanup) : "")}", inner: ex);
@@ -135,7 +146,7 @@ public sealed partial class SandboxLifecycle
     }
 
     private static bool IsCreateFailure(Exception ex) =>
-        ex is KernelException or NftablesException or IOException or InvalidOperationException or UnauthorizedAccessException;
+        ex is KernelException or NftablesException or IOException or InvalidOperationException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException;
 
     /// <summary>The typed attachment, checked against the machine and the other sandboxes; nothing is changed yet.</summary>
     private Attachment ValidateAttachment(CreateRequest request, string name, SandboxTable current)

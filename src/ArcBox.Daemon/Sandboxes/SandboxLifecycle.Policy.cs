@@ -44,10 +44,29 @@ public sealed partial class SandboxLifecycle
             throw new RequestException(ErrorCode.Failure, $"policy set {name}: the kernel refused the new rules, nothing changed: {ex.Message}", inner: ex);
         }
 
+        record = record with { PolicyName = policyName, PolicyYaml = yaml };
+        try
+        {
+            store.Put(record);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // The kernel goes back to the policy the state still holds: a restart must not change what is enforced.
+            try
+            {
+                firewall.Replace(SandboxCompiler.Compile(network, before.Identity, before.Policy));
+            }
+            catch (NftablesException undo)
+            {
+                Hosting.Log.ReconcileProblem(log, $"sandbox {name}: cannot put its stored policy back in the kernel: {undo.Message}");
+            }
+
+            RestoreShaping(record, old);
+            throw new RequestException(ErrorCode.Failure, $"policy set {name}: cannot write the state ({ex.Message}); the previous policy stays", inner: ex);
+        }
+
         // Connections the new policy no longer allows must not live on as "established".
         ForgetConnections(record);
-        record = record with { PolicyName = policyName, PolicyYaml = yaml };
-        store.Put(record);
         var after = before with { Record = record, Policy = policy };
         Publish(current.With(after));
         Notify(name, "policy", o => o.Changed(before, after));

@@ -34,6 +34,10 @@ public sealed partial class SandboxLifecycle
         var sandbox = current.Get(name);
         var record = sandbox.Record;
         var problems = new List<string>();
+
+        // The state first, with the sandbox's forwards, in one transaction: if it cannot be written nothing is
+        // removed; once it is, a crash before the kernel is done leaves orphans that the next start removes.
+        Store(() => store.DeleteWithForwards(name), $"rm {name}");
         Notify(name, "remove", o => o.Removing(sandbox, problems), problems);
         problems.AddRange(wiring.Unwire(record));
         try
@@ -47,7 +51,6 @@ public sealed partial class SandboxLifecycle
 
         // Nothing of the old sandbox may be "established" for the next one to get its address.
         ForgetConnections(record);
-        store.Delete(name);
         Publish(current.Without(name));
         Notify(name, "remove", o => o.Removed(sandbox), problems);
         foreach (var problem in problems)

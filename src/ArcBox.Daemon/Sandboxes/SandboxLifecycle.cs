@@ -48,6 +48,20 @@ public sealed partial class SandboxLifecycle
 
     private void Publish(SandboxTable next) => Volatile.Write(ref table, next);
 
+    /// <summary>A write to the state that must succeed before the kernel is touched: a full disk (or a damaged file)
+    /// is a clear failure of the request, and nothing has changed.</summary>
+    private static void Store(Action write, string what)
+    {
+        try
+        {
+            write();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new RequestException(ErrorCode.Failure, $"{what}: cannot write the state ({ex.Message}); nothing changed", inner: ex);
+        }
+    }
+
     /// <summary>Tells every observer; one that fails is logged (and reported to <paramref name="problems"/>) and the rest go on.</summary>
     private void Notify(string sandbox, string change, Action<ISandboxObserver> call, List<string>? problems = null)
     {

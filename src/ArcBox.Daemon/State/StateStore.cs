@@ -15,6 +15,9 @@ public sealed class StateStore : IDisposable
     private readonly SqliteConnection db;
     private readonly Lock gate = new();
 
+    // The transaction under way (see InTransaction): Microsoft.Data.Sqlite wants it set on every command run in it.
+    private SqliteTransaction? transaction;
+
     private StateStore(SqliteConnection db) => this.db = db;
 
     public static StateStore Open(string path)
@@ -233,7 +236,43 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    /// <summary>A create's last write: the record as applied and the allocator's cursor, together or not at all.</summary>
+    public void PutApplied(SandboxRecord r, IPAddress cursor) => InTransaction(() =>
+    {
+        Put(r with { Applied = true });
+        SetMeta("ipv4_cursor", cursor.ToString());
+    });
+
+    /// <summary>A remove's write: the sandbox and its forwards, together or not at all.</summary>
+    public void DeleteWithForwards(string name) => InTransaction(() =>
+    {
+        using (var forwards = Command("DELETE FROM forwards WHERE sandbox = $n", ("$n", name)))
+        {
+            forwards.ExecuteNonQuery();
+        }
+
+        Delete(name);
+    });
+
     public void Dispose() => db.Dispose();
+
+    private void InTransaction(Action writes)
+    {
+        lock (gate)
+        {
+            using var tx = db.BeginTransaction();
+            transaction = tx;
+            try
+            {
+                writes();
+                tx.Commit();
+            }
+            finally
+            {
+                transaction = null;
+            }
+        }
+    }
 
     private void Execute(string sql)
     {
@@ -246,6 +285,7 @@ public sealed class StateStore : IDisposable
     {
         var cmd = db.CreateCommand();
         cmd.CommandText = sql;
+        cmd.Transaction = transaction;
         foreach (var (name, value) in parameters)
         {
             cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);

@@ -177,11 +177,78 @@ public sealed class SandboxLifecycleTests : IDisposable
         Assert.Equal(["add web"], firewall.Calls);
     }
 
+    /// <summary>A final write that fails (a full disk, here a trigger that refuses it) takes the create back out of
+    /// the kernel and the state; the cursor moves with the record or not at all, so the next create gets the address.</summary>
+    [Fact]
+    public async Task A_create_whose_last_state_write_fails_is_undone_and_its_address_given_again()
+    {
+        var a = await lifecycle.CreateAsync(new CreateRequest("a", null, null, null, null), Ct);
+        Refuse("BEFORE UPDATE ON sandboxes");
+
+        var error = await Assert.ThrowsAsync<RequestException>(() => lifecycle.CreateAsync(new CreateRequest("web", null, null, null, null), Ct));
+
+        Assert.Equal(ErrorCode.Failure, error.Code);
+        Assert.Equal(["add a", "add web", "remove web"], firewall.Calls);
+        Assert.Equal(["a"], store.All().Select(r => r.Name));
+        Assert.Equal(a.Record.Ipv4.ToString(), store.GetMeta("ipv4_cursor"));
+        Assert.False(lifecycle.Table.Contains("web"));
+        Allow();
+        var next = await lifecycle.CreateAsync(new CreateRequest("db", null, null, null, null), Ct);
+        Assert.Equal("10.0.0.3", next.Record.Ipv4.ToString());
+    }
+
+    [Fact]
+    public async Task A_remove_that_cannot_write_the_state_removes_nothing()
+    {
+        await lifecycle.CreateAsync(new CreateRequest("web", null, null, null, null), Ct);
+        wiring.Calls.Clear();
+        Refuse("BEFORE DELETE ON sandboxes");
+
+        var error = await Assert.ThrowsAsync<RequestException>(() => lifecycle.RemoveAsync("web", Ct));
+
+        Assert.Contains("rm web: cannot write the state", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing changed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["add web"], firewall.Calls);
+        Assert.Empty(wiring.Calls);
+        Assert.True(lifecycle.Table.Contains("web"));
+        Assert.Single(store.All());
+        Assert.Equal(["added web"], first.Events);
+    }
+
+    [Fact]
+    public async Task A_policy_the_state_cannot_keep_is_taken_back_out_of_the_kernel()
+    {
+        var web = await lifecycle.CreateAsync(new CreateRequest("web", null, null, null, null), Ct);
+        Refuse("BEFORE UPDATE ON sandboxes");
+
+        var error = await Assert.ThrowsAsync<RequestException>(() => lifecycle.SetPolicyAsync("web", new PolicyInput("offline", null, null), Ct));
+
+        Assert.Contains("the previous policy stays", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["add web", "replace web", "replace web"], firewall.Calls);
+        Assert.Same(web, lifecycle.Table.Get("web"));
+        Assert.Equal("default", Assert.Single(store.All()).PolicyName);
+        Assert.Empty(forgetter.Forgotten);
+    }
+
     public void Dispose()
     {
         store.Dispose();
         gate.Dispose();
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>Makes the state refuse a kind of write, as a full disk would (through a second connection).</summary>
+    private void Refuse(string when) => Sql($"CREATE TRIGGER refuse {when} BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+    private void Allow() => Sql("DROP TRIGGER refuse;");
+
+    private void Sql(string sql)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory, "arcbox.db")};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 
     private SandboxLifecycle NewLifecycle()
