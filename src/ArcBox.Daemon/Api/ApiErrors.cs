@@ -29,6 +29,12 @@ public static class ApiErrors
         try
         {
             await next(context);
+
+            // Routing's own refusals (no such endpoint, a method the path does not take) carry no body.
+            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && context.Response.ContentType is null)
+            {
+                await Status(context.Response.StatusCode, context.Request).ExecuteAsync(context);
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -55,6 +61,17 @@ public static class ApiErrors
             await result.ExecuteAsync(context);
         }
     };
+
+    private static IResult Status(int status, HttpRequest request) => Results.Json(
+        new ErrorBody(status switch
+        {
+            StatusCodes.Status404NotFound => new ErrorDetail("not_found", $"no endpoint {request.Method} {request.Path}", null),
+            StatusCodes.Status405MethodNotAllowed => new ErrorDetail("invalid", $"{request.Path} does not take {request.Method}", null),
+            < 500 => new ErrorDetail("invalid", $"the request was refused (HTTP {status})", null),
+            _ => new ErrorDetail("failure", $"the request failed (HTTP {status})", null),
+        }),
+        ApiJson.Options,
+        statusCode: status);
 
     private static IResult Unexpected(Exception ex, HttpContext context, ILogger log)
     {
