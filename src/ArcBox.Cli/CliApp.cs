@@ -27,6 +27,7 @@ public static class CliApp
             args = args[..separator];
         }
 
+        args = GlobalOptions.MoveAfterCommand(args);
         var json = args.Contains("--json");
         var app = new CommandApp();
         app.Configure(Configure);

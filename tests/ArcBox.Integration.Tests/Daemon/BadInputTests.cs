@@ -100,6 +100,11 @@ public class BadInputTests
         var unreachable = ArcBox.Testing.ProcessRunner.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "ls", "--socket", "/nonexistent/arcbox.sock"]);
         Assert.Equal(3, unreachable.ExitCode);
         Assert.Contains("cannot reach the arcbox daemon", unreachable.Stderr, StringComparison.Ordinal);
+
+        // The same with the options before the command, as docker takes them: a daemon error, not a usage error.
+        var before = ArcBox.Testing.ProcessRunner.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "arcbox.dll"), "--socket", "/nonexistent/arcbox.sock", "--json", "ls"]);
+        Assert.Equal(3, before.ExitCode);
+        Assert.Contains("cannot reach the arcbox daemon", before.Stdout + before.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("\"name\"", net.Arcbox("ls", "--json").Stdout, StringComparison.Ordinal);
     }
 
