@@ -13,4 +13,9 @@ public static class ExitCodes
 
     /// <summary>The operation was valid but failed (daemon unreachable, kernel error).</summary>
     public const int Failure = 3;
+
+    /// <summary>`exec` could not run the command (no such sandbox, a tap sandbox, the daemon unreachable, no command
+    /// given): docker's 125, so that it is told apart from the command's own exit codes. 126 (cannot run) and 127
+    /// (not found) come from the exec itself, as in a shell.</summary>
+    public const int ExecFailed = 125;
 }

@@ -135,7 +135,7 @@ public class AttachTests
         Assert.Contains(vm.GetProperty("mac").GetString()!, vmm.GetProperty("qemu").GetString(), StringComparison.Ordinal);
         Assert.Equal(tap, vmm.GetProperty("firecracker").GetProperty("host_dev_name").GetString());
         Assert.StartsWith("ip=10.0.0.2::10.0.0.1:255.255.255.0", vmm.GetProperty("kernelIp").GetString(), StringComparison.Ordinal);
-        Assert.Equal(1, net.Arcbox("exec", "vm1", "--", "true").ExitCode);
+        Assert.Equal(125, net.Arcbox("exec", "vm1", "--", "true").ExitCode);
         Assert.Equal(0, net.Arcbox("rm", "vm1").ExitCode);
         Assert.NotEqual(0, net.Host.Exec("ip", "link", "show", tap).ExitCode);
     }

@@ -66,6 +66,12 @@ public class SeedScenarioTests
         var exec = net.Arcbox("exec", "web", "--", "ip", "-o", "-4", "addr", "show", "eth0");
         Assert.Contains("10.0.0.2/24", exec.Stdout, StringComparison.Ordinal);
 
+        // exec's own failures are 125, the command's codes its own (127: not found, as in a shell).
+        Assert.Equal(125, net.Arcbox("exec", "nobody", "--", "true").ExitCode);
+        Assert.Equal(125, net.Arcbox("exec", "web").ExitCode);
+        Assert.Equal(1, net.Arcbox("exec", "web", "--", "sh", "-c", "exit 1").ExitCode);
+        Assert.Equal(127, net.Arcbox("exec", "web", "--", "/nonexistent/command").ExitCode);
+
         var explain = JsonDocument.Parse(net.Arcbox("policy", "explain", "web", "--to", "203.0.113.10:443/tcp", "--json").EnsureSuccess("explain").Stdout).RootElement;
         Assert.Equal("allow", explain.GetProperty("verdict").GetString());
         Assert.Equal("outbound[0]", explain.GetProperty("rule").GetString());

@@ -10,6 +10,18 @@ public sealed class ExecCommand : AsyncCommand<NameSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, NameSettings settings, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunAsync(settings, cancellationToken);
+        }
+        catch (CliException ex) when (ex.ExitCode != ExitCodes.ExecFailed)
+        {
+            throw new CliException(ExitCodes.ExecFailed, ex.Message, ex.Details, ex);
+        }
+    }
+
+    private static async Task<int> RunAsync(NameSettings settings, CancellationToken cancellationToken)
+    {
         var command = CliApp.Passthrough;
         if (command.Count == 0)
         {
@@ -32,7 +44,7 @@ public sealed class ExecCommand : AsyncCommand<NameSettings>
             psi.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(psi) ?? throw new CliException(ExitCodes.Failure, "cannot start nsenter");
+        using var process = Process.Start(psi) ?? throw new CliException(ExitCodes.ExecFailed, "cannot start nsenter");
         await process.WaitForExitAsync(cancellationToken);
         return process.ExitCode;
     }
