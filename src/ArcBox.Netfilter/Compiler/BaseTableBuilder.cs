@@ -25,6 +25,7 @@ public static class BaseTableBuilder
         sets.Add(new NftSet(Icmp, "type inet_proto", null, ["icmp", "ipv6-icmp"]));
         sets.Add(new NftSet(Net4, "type ipv4_addr", "interval", [network.Subnet4.ToString()]));
         sets.Add(new NftSet(NonPublic4, "type ipv4_addr", "interval", [.. AddressRanges.NonPublic4.Select(n => n.ToString())]));
+        sets.Add(new NftSet(Guarded4, "type ipv4_addr", "interval", [.. AddressRanges.Guarded4.Select(n => n.ToString())]));
         sets.Add(new NftSet(Known, "type ifname", null, []));
         sets.Add(new NftSet(Source4, "type ifname . ether_addr . ipv4_addr", null, []));
 
@@ -36,6 +37,7 @@ public static class BaseTableBuilder
         {
             sets.Add(new NftSet(Net6, "type ipv6_addr", "interval", [network.Subnet6!.Value.ToString()]));
             sets.Add(new NftSet(NonPublic6, "type ipv6_addr", "interval", [.. AddressRanges.NonPublic6.Select(n => n.ToString())]));
+            sets.Add(new NftSet(Guarded6, "type ipv6_addr", "interval", [.. AddressRanges.Guarded6.Select(n => n.ToString())]));
             sets.Add(new NftSet(Mac, "type ifname . ether_addr", null, []));
             sets.Add(new NftSet(Addr6, "type ifname . ipv6_addr", null, []));
 

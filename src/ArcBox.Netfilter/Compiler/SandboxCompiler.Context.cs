@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ArcBox.Netfilter.Plan;
+using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 using static ArcBox.Netfilter.Plan.ObjectNames;
 
@@ -45,17 +46,23 @@ public static partial class SandboxCompiler
             var outbound = rule.Direction == Direction.Outbound;
             var addr = outbound ? "daddr" : "saddr";
             var key = RuleKey(rule.Direction, index);
-            var cidrs = Intervals.MergeNetworks(rule.Targets.OfType<CidrTarget>().Select(t => t.Cidr));
+            // CIDRs inside a link-local or metadata range are merged apart from the others: merged into a covering
+            // CIDR they would lose the right to reach those addresses, which only a CIDR that names them has.
+            var all = rule.Targets.OfType<CidrTarget>().Select(t => t.Cidr).ToList();
+            var cidrs = Intervals.MergeNetworks(all.Where(AddressRanges.NamesGuarded))
+                .Concat(Intervals.MergeNetworks(all.Where(c => !AddressRanges.NamesGuarded(c))));
             foreach (var cidr in cidrs)
             {
-                if (cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                var v4 = cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork;
+                var family = v4 ? "ip" : "ip6";
+                if (!v4 && !network.DualStack)
                 {
-                    yield return $"ip {addr} {Intervals.Format(cidr)}";
+                    continue;
                 }
-                else if (network.DualStack)
-                {
-                    yield return $"ip6 {addr} {Intervals.Format(cidr)}";
-                }
+
+                yield return AddressRanges.CoversGuarded(cidr)
+                    ? $"{family} {addr} {Intervals.Format(cidr)} {family} {addr} != @{(v4 ? Guarded4 : Guarded6)}"
+                    : $"{family} {addr} {Intervals.Format(cidr)}";
             }
 
             // Another sandbox is named by its interface: anti-spoofing ties its addresses to it.

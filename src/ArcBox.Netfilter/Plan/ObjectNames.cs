@@ -27,6 +27,11 @@ public static class ObjectNames
     public const string Net4 = "net4";
     public const string Net6 = "net6";
     public const string NonPublic4 = "nonpublic4";
+
+    /// <summary>Link-local and metadata ranges a covering CIDR does not reach (AddressRanges.Guarded4/6).</summary>
+    public const string Guarded4 = "guarded4";
+
+    public const string Guarded6 = "guarded6";
     public const string NonPublic6 = "nonpublic6";
     public const string TcpUdp = "l4_tcpudp";
     public const string Icmp = "l4_icmp";

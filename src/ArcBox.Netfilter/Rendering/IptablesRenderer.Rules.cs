@@ -1,5 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
 using ArcBox.Netfilter.Compiler;
+using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 
 namespace ArcBox.Netfilter.Rendering;
@@ -9,17 +11,40 @@ public static partial class IptablesRenderer
     private sealed partial class Writer
     {
         /// <summary>A chain per rule that names the internet: it returns for every non-public range, then allows.</summary>
-        private IEnumerable<(string Chain, string Addr, string Verdict)> InternetChains()
+        /// <summary>Chains that return for addresses a rule does not reach, then apply its verdict: "internet" (not
+        /// the non-public ranges) and a CIDR that covers link-local or metadata addresses (not those).</summary>
+        private IEnumerable<(string Chain, string Addr, string Verdict, IEnumerable<IPNetwork> Excluded)> InternetChains()
         {
-            foreach (var rule in policy.Outbound.Concat(policy.Inbound).Where(r => r.Targets.Contains(Target.Internet)))
+            foreach (var rule in policy.Outbound.Concat(policy.Inbound))
             {
                 var outbound = rule.Direction == Direction.Outbound;
-                yield return (InternetChain(rule), outbound ? "-d" : "-s", outbound ? "ARCBOX-DELIVER" : "ACCEPT");
+                var (addr, verdict) = (outbound ? "-d" : "-s", outbound ? "ARCBOX-DELIVER" : "ACCEPT");
+                if (rule.Targets.Contains(Target.Internet))
+                {
+                    yield return (InternetChain(rule), addr, verdict, AddressRanges.NonPublic4.Append(network.Subnet4));
+                }
+
+                if (GuardedCidrs(rule).Covering.Count > 0)
+                {
+                    yield return (GuardChain(rule), addr, verdict, AddressRanges.Guarded4);
+                }
             }
         }
 
         private string InternetChain(Rule rule) =>
             $"{ifname}-{Compiler.SandboxCompilerNames.Key(rule)}-NET";
+
+        private string GuardChain(Rule rule) =>
+            $"{ifname}-{Compiler.SandboxCompilerNames.Key(rule)}-LL";
+
+        /// <summary>The rule's IPv4 CIDRs: those that reach their addresses directly, and those that cover link-local
+        /// or metadata addresses they do not name (merged apart, as the nft rules are).</summary>
+        private static (List<IPNetwork> Plain, List<IPNetwork> Covering) GuardedCidrs(Rule rule)
+        {
+            var all = rule.Targets.OfType<CidrTarget>().Select(t => t.Cidr).Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
+            var merged = Intervals.MergeNetworks(all.Where(AddressRanges.NamesGuarded)).Concat(Intervals.MergeNetworks(all.Where(c => !AddressRanges.NamesGuarded(c)))).ToList();
+            return ([.. merged.Where(c => !AddressRanges.CoversGuarded(c))], [.. merged.Where(AddressRanges.CoversGuarded)]);
+        }
 
         private void WriteRules(IEnumerable<Rule> rules, string chain, string? hostChain, string verdict)
         {
@@ -56,11 +81,15 @@ public static partial class IptablesRenderer
         private IEnumerable<(string Match, string? Jump)> Peers(Rule rule, bool outbound)
         {
             var addr = outbound ? "-d" : "-s";
-            var cidrs = Intervals.MergeNetworks(rule.Targets.OfType<CidrTarget>().Select(t => t.Cidr))
-                .Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
+            var (cidrs, covering) = GuardedCidrs(rule);
             if (cidrs.Count > 0)
             {
                 yield return ($"{addr} {string.Join(',', cidrs)}", null);
+            }
+
+            if (covering.Count > 0)
+            {
+                yield return ($"{addr} {string.Join(',', covering)}", GuardChain(rule));
             }
 
             foreach (var s in rule.Targets.OfType<SandboxTarget>().Select(s => s.Name).Distinct())

@@ -103,7 +103,7 @@ public static partial class IptablesRenderer
             }
 
             var internetChains = InternetChains().ToList();
-            foreach (var (chain, _, _) in internetChains)
+            foreach (var (chain, _, _, _) in internetChains)
             {
                 Line($":{chain} - [0:0]");
             }
@@ -149,9 +149,9 @@ public static partial class IptablesRenderer
 
             Line("-A ARCBOX-FROM-HOST -j DROP");
 
-            foreach (var (chain, addr, verdict) in internetChains)
+            foreach (var (chain, addr, verdict, excluded) in internetChains)
             {
-                foreach (var range in AddressRanges.NonPublic4.Append(network.Subnet4))
+                foreach (var range in excluded)
                 {
                     Line($"-A {chain} {addr} {range} -j RETURN");
                 }

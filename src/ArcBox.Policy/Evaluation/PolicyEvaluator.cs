@@ -74,7 +74,8 @@ public static class PolicyEvaluator
                 SandboxTarget s => peer.Kind == AddressKind.Sandbox && peer.Sandbox == s.Name,
 
                 // Only 'host' ever names the host: a CIDR that covers a host address does not open it.
-                CidrTarget c => peer.Kind != AddressKind.Host && Parsing.Addresses.Contains(c.Cidr, flow.Peer),
+                CidrTarget c => peer.Kind != AddressKind.Host && Parsing.Addresses.Contains(c.Cidr, flow.Peer)
+                    && (!AddressRanges.IsGuarded(flow.Peer) || AddressRanges.NamesGuarded(c.Cidr)),
                 _ => false,
             };
             if (match)

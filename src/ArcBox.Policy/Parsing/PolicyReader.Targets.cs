@@ -16,6 +16,10 @@ internal sealed partial class PolicyReader
             if (TryParseTarget(text, out var target, out var error))
             {
                 targets.Add(target);
+                if (target is CidrTarget { Cidr: var cidr } && Evaluation.AddressRanges.CoveredPrivate(cidr) is { Count: > 0 } covered)
+                {
+                    Warning(At(itemNode), $"'{text}' covers {string.Join(", ", covered)}: this rule reaches them, except link-local and metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254), which only a CIDR inside them reaches");
+                }
             }
             else
             {

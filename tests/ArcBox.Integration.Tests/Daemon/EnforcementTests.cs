@@ -88,6 +88,26 @@ public class EnforcementTests
         Assert.Contains(a.GetProperty("ipv6").GetString()!, results[$"tcp:[{b6}]:7000"], StringComparison.Ordinal);
     }
 
+    /// <summary>`to: 0.0.0.0/0` ("anywhere") reaches the internet and private ranges, but not the metadata service a
+    /// cloud host answers on 169.254.169.254: only a rule that names it does (issue 21).</summary>
+    [Fact]
+    public void A_covering_cidr_does_not_reach_the_metadata_address_and_one_that_names_it_does()
+    {
+        Assert.SkipWhen(Needs.Root is not null, Needs.Root ?? "");
+        using var net = new TestNetwork("meta");
+        net.Internet.Exec("ip", "addr", "add", "169.254.169.254/32", "dev", "lo").EnsureSuccess("metadata address");
+        net.Internet.Exec("ip", "addr", "add", "192.168.4.4/32", "dev", "lo").EnsureSuccess("private address");
+        net.Serve(TestNetwork.NetnsPath(net.Internet), tcp: "80");
+        net.Create("web", "network:\n  outbound:\n    - to: [0.0.0.0/0]\n      ports: [80]\n");
+        var specs = new[] { $"tcp:{TestNetwork.WebServer}:80", "tcp:192.168.4.4:80", "tcp:169.254.169.254:80" };
+        Expect(net.Probe(net.NamespaceOf("web"), specs, 700), open: [$"tcp:{TestNetwork.WebServer}:80", "tcp:192.168.4.4:80"]);
+        var explain = System.Text.Json.JsonDocument.Parse(net.Arcbox("policy", "explain", "web", "--to", "169.254.169.254:80/tcp", "--json").EnsureSuccess("explain").Stdout).RootElement;
+        Assert.Equal("deny", explain.GetProperty("verdict").GetString());
+
+        net.SetPolicy("web", "network:\n  outbound:\n    - to: [0.0.0.0/0, 169.254.169.254]\n      ports: [80]\n");
+        Expect(net.Probe(net.NamespaceOf("web"), specs, 700), open: specs);
+    }
+
     [Fact]
     public void Policy_swap_changes_what_a_live_sandbox_reaches()
     {
