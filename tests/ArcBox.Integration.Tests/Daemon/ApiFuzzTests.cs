@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ArcBox.Testing;
@@ -45,7 +44,10 @@ public class ApiFuzzTests
         for (var i = 0; i < Requests && bad.Count < 5; i++)
         {
             var (method, path, body) = Generate(random);
-            var (status, text) = await Raw(net.Socket, method, path, body, ct);
+            // The request line itself must be HTTP: raw non-ASCII in it is refused by Kestrel before any of our code
+            // runs, with a bare 400 (as any HTTP server would). Clients percent-encode it; so does this one.
+            path = string.Concat(path.Select(c => c is > ' ' and < (char)127 ? c.ToString() : Uri.EscapeDataString(c.ToString())));
+            var (status, text) = await RawHttp.SendAsync(net.Socket, method, path, body, ct);
             statuses[status] = statuses.GetValueOrDefault(status) + 1;
             if (status is < 100 or > 599)
             {
@@ -174,51 +176,4 @@ public class ApiFuzzTests
 
     private static string State(TestNetwork net) =>
         net.Arcbox("ls", "--json").Stdout + System.Text.RegularExpressions.Regex.Replace(net.NftList("ruleset"), @"packets \d+ bytes \d+", "") + net.Host.Exec("ip", "-o", "link").Stdout;
-
-    /// <summary>One request on its own connection, bytes as given (a client that sends anything).</summary>
-    private static async Task<(int Status, string Body)> Raw(string socketPath, string method, string path, string? body, CancellationToken ct)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-        var bytes = Encoding.UTF8.GetBytes(body ?? "");
-
-        // The request line itself must be HTTP: raw non-ASCII in it is refused by Kestrel before any of our code
-        // runs, with a bare 400 (as any HTTP server would). Clients percent-encode it; so does this one.
-        path = string.Concat(path.Select(c => c is > ' ' and < (char)127 ? c.ToString() : Uri.EscapeDataString(c.ToString())));
-        var head = $"{method} {path} HTTP/1.1\r\nHost: arcbox\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
-        await socket.SendAsync(Encoding.UTF8.GetBytes(head).Concat(bytes).ToArray(), SocketFlags.None, ct);
-        using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream);
-        var response = await reader.ReadToEndAsync(ct);
-        var split = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (split < 0 || response.Split(' ') is not [_, var code, ..] || !int.TryParse(code, System.Globalization.CultureInfo.InvariantCulture, out var status))
-        {
-            return (0, response);
-        }
-
-        var payload = response[(split + 4)..];
-        if (response[..split].Contains("chunked", StringComparison.OrdinalIgnoreCase))
-        {
-            payload = Unchunk(payload);
-        }
-
-        return (status, payload);
-    }
-
-    private static string Unchunk(string payload)
-    {
-        var result = new StringBuilder();
-        var at = 0;
-        while (true)
-        {
-            var end = payload.IndexOf("\r\n", at, StringComparison.Ordinal);
-            if (end < 0 || !int.TryParse(payload.AsSpan(at, end - at), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var size) || size == 0)
-            {
-                return result.ToString();
-            }
-
-            result.Append(payload, end + 2, Math.Min(size, payload.Length - end - 2));
-            at = end + 2 + size + 2;
-        }
-    }
 }

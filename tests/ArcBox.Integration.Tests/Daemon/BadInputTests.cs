@@ -46,7 +46,7 @@ public class BadInputTests
         };
         foreach (var (method, path, body, status, message) in cases)
         {
-            var (code, text) = await Raw(net.Socket, method, path, body, ct);
+            var (code, text) = await RawHttp.SendAsync(net.Socket, method, path, body, ct);
             Assert.True(code == status, $"{method} {path} {body}: {code} {text}");
             var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
             Assert.Contains(message, error.GetProperty("message").GetString(), StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public class BadInputTests
         foreach (var (method, path, body) in new[] { ("PUT", "/v1/sandboxes/web/policy", (object)deepPolicy), ("POST", "/v1/sandboxes", new { name = "deep", policy = deepPolicy }) })
         {
             var deep = JsonSerializer.Serialize(body);
-            var (code, text) = await Raw(net.Socket, method, path, deep, ct);
+            var (code, text) = await RawHttp.SendAsync(net.Socket, method, path, deep, ct);
             Assert.True(code == 400, $"{method} {path} (deep YAML): {code} {text[..Math.Min(text.Length, 300)]}");
             Assert.Contains("deep.yaml:1:73: error: YAML nested deeper than 64 levels", JsonDocument.Parse(text).RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         }
@@ -138,28 +138,4 @@ public class BadInputTests
 
     private static string State(TestNetwork net) =>
         net.Arcbox("ls", "--json").Stdout + System.Text.RegularExpressions.Regex.Replace(net.NftList("ruleset"), @"packets \d+ bytes \d+", "") + net.Host.Exec("ip", "-o", "link").Stdout;
-
-    private static async Task<(int Status, string Body)> Raw(string socketPath, string method, string path, string? body, CancellationToken ct)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-        var bytes = Encoding.UTF8.GetBytes(body ?? "");
-        var request = $"{method} {path} HTTP/1.1\r\nHost: arcbox\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request).Concat(bytes).ToArray(), SocketFlags.None, ct);
-        using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream);
-        var response = await reader.ReadToEndAsync(ct);
-        var status = int.Parse(response.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        var split = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var payload = response[(split + 4)..];
-
-        // Kestrel may answer with chunked encoding: the JSON is the first chunk.
-        if (response[..split].Contains("chunked", StringComparison.OrdinalIgnoreCase))
-        {
-            var lines = payload.Split("\r\n");
-            payload = lines.Length > 1 ? lines[1] : "";
-        }
-
-        return (status, payload);
-    }
 }
