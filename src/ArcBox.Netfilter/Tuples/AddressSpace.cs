@@ -41,6 +41,11 @@ internal sealed class AddressSpace
     /// (the base table's `nonpublic` sets hold both).</summary>
     public bool IsPublic(UInt128 a) => !In(nonPublic, a) && !(hasSubnet && subnet.First <= a && a <= subnet.Last);
 
+    /// <summary>Link-local and metadata addresses, which only a CIDR inside their ranges reaches.</summary>
+    public bool IsGuarded(UInt128 a) => In(guarded, a);
+
+    public AddressRegion RegionOf(UInt128 a) => IsGuarded(a) ? AddressRegion.Guarded : IsPublic(a) ? AddressRegion.Public : AddressRegion.Private;
+
     /// <summary>Whether <paramref name="rule"/> names the peer at <paramref name="a"/> through one of its targets
     /// (domains aside), by the evaluator's rules: only a CIDR that lies inside a guarded range reaches it.</summary>
     public bool Names(Rule rule, UInt128 a)

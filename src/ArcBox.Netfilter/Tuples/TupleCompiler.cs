@@ -106,61 +106,74 @@ public static class TupleCompiler
         foreach (var family in families)
         {
             var space = new AddressSpace(network, family);
-            var anyCells = new Dictionary<Rule, List<(UInt128, UInt128)>>();
-            var groups = new Dictionary<string, (List<(ServiceAtom Atom, Rule Rule)> Pieces, List<(UInt128, UInt128)> Cells)>(StringComparer.Ordinal);
-            foreach (var cell in space.Cells(rules))
+            var cells = space.Cells(rules);
+            foreach (var region in Enum.GetValues<AddressRegion>())
             {
-                var a = cell.First;
-                var isPublic = space.IsPublic(a);
-                Rule? Label(ServiceAtom atom) => First(rules, atom, r => space.Names(r, a));
+                Address(elements, iface, path, rules, atoms, space, cells, region, Internet, internetOthers);
+            }
+        }
+    }
 
-                var others = Label(ServiceAtom.Others);
-                var anyLabel = others != (isPublic ? internetOthers : null) ? others ?? throw Unreachable(ServiceAtom.Others) : null;
-                if (anyLabel is not null)
+    /// <summary>The address layers of one family and region: each cell's pieces that differ from the layers below.</summary>
+    private static void Address(
+        List<TupleElement> elements, string iface, TuplePath path, ImmutableArray<Rule> rules, List<ServiceAtom> atoms, AddressSpace space,
+        List<(UInt128 First, UInt128 Last)> allCells, AddressRegion region, Func<ServiceAtom, Rule?> internet, Rule? internetOthers)
+    {
+        var cells = allCells.Where(c => space.RegionOf(c.First) == region).ToList();
+        var anyCells = new Dictionary<Rule, List<(UInt128, UInt128)>>();
+        var groups = new Dictionary<string, (List<(ServiceAtom Atom, Rule Rule)> Pieces, List<(UInt128, UInt128)> Cells)>(StringComparer.Ordinal);
+        foreach (var cell in cells)
+        {
+            var a = cell.First;
+            var isPublic = space.IsPublic(a);
+            Rule? Label(ServiceAtom atom) => First(rules, atom, r => space.Names(r, a));
+
+            var others = Label(ServiceAtom.Others);
+            var anyLabel = others != (isPublic ? internetOthers : null) ? others ?? throw Unreachable(ServiceAtom.Others) : null;
+            if (anyLabel is not null)
+            {
+                (anyCells.TryGetValue(anyLabel, out var list) ? list : anyCells[anyLabel] = []).Add(cell);
+            }
+
+            var pieces = new List<(ServiceAtom, Rule)>();
+            foreach (var atom in atoms)
+            {
+                var label = Label(atom);
+                var lower = anyLabel ?? (isPublic ? internet(atom) : null);
+                if (label != lower)
                 {
-                    (anyCells.TryGetValue(anyLabel, out var list) ? list : anyCells[anyLabel] = []).Add(cell);
-                }
-
-                var pieces = new List<(ServiceAtom, Rule)>();
-                foreach (var atom in atoms)
-                {
-                    var label = Label(atom);
-                    var lower = anyLabel ?? (isPublic ? Internet(atom) : null);
-                    if (label != lower)
-                    {
-                        pieces.Add((atom, label ?? throw Unreachable(atom)));
-                    }
-                }
-
-                if (pieces.Count > 0)
-                {
-                    var key = string.Join(';', pieces.Select(p => $"{p.Item1.Protocol}:{p.Item1.First}-{p.Item1.Last}={p.Item2.Id}"));
-                    if (!groups.TryGetValue(key, out var group))
-                    {
-                        groups[key] = group = (pieces, []);
-                    }
-
-                    group.Cells.Add(cell);
+                    pieces.Add((atom, label ?? throw Unreachable(atom)));
                 }
             }
 
-            foreach (var (rule, cells) in anyCells)
+            if (pieces.Count > 0)
             {
-                foreach (var (value, prefix) in AddressBlocks(cells, space.Width))
+                var key = string.Join(';', pieces.Select(p => $"{p.Item1.Protocol}:{p.Item1.First}-{p.Item1.Last}={p.Item2.Id}"));
+                if (!groups.TryGetValue(key, out var group))
                 {
-                    elements.Add(new TupleElement(new NftTuple(path, TupleLayer.AddressAnyProtocol, space.FamilyNumber, 0, prefix), iface, 0, 0, value, rule.Id));
+                    groups[key] = group = (pieces, []);
                 }
-            }
 
-            foreach (var (pieces, cells) in groups.Values)
+                group.Cells.Add(cell);
+            }
+        }
+
+        foreach (var (rule, ruleCells) in anyCells)
+        {
+            foreach (var (value, prefix) in AddressBlocks(ruleCells, allCells, space, region))
             {
-                var runs = Runs(pieces, space.FamilyNumber).ToList();
-                foreach (var (value, prefix) in AddressBlocks(cells, space.Width))
+                elements.Add(new TupleElement(new NftTuple(path, TupleLayer.AddressAnyProtocol, space.FamilyNumber, 0, prefix, region), iface, 0, 0, value, rule.Id));
+            }
+        }
+
+        foreach (var (pieces, groupCells) in groups.Values)
+        {
+            var runs = Runs(pieces, space.FamilyNumber).ToList();
+            foreach (var (value, prefix) in AddressBlocks(groupCells, allCells, space, region))
+            {
+                foreach (var (protocol, port, portPrefix, rule) in runs)
                 {
-                    foreach (var (protocol, port, portPrefix, rule) in runs)
-                    {
-                        elements.Add(new TupleElement(new NftTuple(path, TupleLayer.Address, space.FamilyNumber, portPrefix, prefix), iface, protocol, port, value, rule.Id));
-                    }
+                    elements.Add(new TupleElement(new NftTuple(path, TupleLayer.Address, space.FamilyNumber, portPrefix, prefix, region), iface, protocol, port, value, rule.Id));
                 }
             }
         }
@@ -224,19 +237,50 @@ public static class TupleCompiler
         }
     }
 
-    /// <summary>Cells (in order) merged where adjacent, then written as CIDR blocks.</summary>
-    private static IEnumerable<(UInt128 Value, int Prefix)> AddressBlocks(List<(UInt128 First, UInt128 Last)> cells, int width)
+    /// <summary>
+    /// A region's cells (in order) as CIDR blocks: runs of cells merged where only other regions' addresses lie between
+    /// them, each run covered by the fewest blocks that may spill into the other regions' addresses around it.
+    /// </summary>
+    private static IEnumerable<(UInt128 Value, int Prefix)> AddressBlocks(
+        List<(UInt128 First, UInt128 Last)> cells, List<(UInt128 First, UInt128 Last)> allCells, AddressSpace space, AddressRegion region)
     {
-        var i = 0;
-        while (i < cells.Count)
+        bool Elsewhere(int i) => space.RegionOf(allCells[i].First) != region;
+        var mine = cells.ToHashSet();
+        var runs = new List<(int First, int Last)>();
+        for (var i = 0; i < allCells.Count; i++)
         {
-            var (first, last) = cells[i++];
-            while (i < cells.Count && last != Bits.Max(width) && cells[i].First == last + 1)
+            if (!mine.Contains(allCells[i]))
             {
-                last = cells[i++].Last;
+                continue;
             }
 
-            foreach (var block in Bits.Blocks(first, last, width))
+            // Joins the previous run when only other regions' cells lie between.
+            var previous = runs.Count > 0 ? runs[^1].Last : -1;
+            if (previous >= 0 && Enumerable.Range(previous + 1, i - previous - 1).All(Elsewhere))
+            {
+                runs[^1] = (runs[^1].First, i);
+            }
+            else
+            {
+                runs.Add((i, i));
+            }
+        }
+
+        foreach (var (first, last) in runs)
+        {
+            var lo = first;
+            while (lo > 0 && Elsewhere(lo - 1))
+            {
+                lo--;
+            }
+
+            var hi = last;
+            while (hi + 1 < allCells.Count && Elsewhere(hi + 1))
+            {
+                hi++;
+            }
+
+            foreach (var block in Bits.Cover(allCells[first].First, allCells[last].Last, allCells[lo].First, allCells[hi].Last, space.Width))
             {
                 yield return block;
             }

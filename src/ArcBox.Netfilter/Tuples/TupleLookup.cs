@@ -37,10 +37,13 @@ public sealed class TupleLookup
         var family = address is null ? 0 : address.AddressFamily == AddressFamily.InterNetwork ? 4 : 6;
         var a = address is null ? 0 : Bits.Of(address);
         var forward = path is TuplePath.Out or TuplePath.In;
-        var guardAdmits = forward && address is not null && new AddressSpace(network, address.AddressFamily).IsPublic(a);
+        var space = address is null ? null : new AddressSpace(network, address.AddressFamily);
+        var guardAdmits = forward && space is not null && space.IsPublic(a);
+        var region = space?.RegionOf(a);
         foreach (var tuple in order)
         {
-            if (tuple.Path != path || (tuple.HasAddress && tuple.Family != family) || (!tuple.HasAddress && forward && !guardAdmits))
+            // A peer's region chain holds only that region's tuples; the addressless layers follow the public ones.
+            if (tuple.Path != path || (tuple.HasAddress && (tuple.Family != family || tuple.Region != region)) || (!tuple.HasAddress && forward && !guardAdmits))
             {
                 continue;
             }

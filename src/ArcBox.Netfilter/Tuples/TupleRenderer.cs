@@ -18,11 +18,42 @@ public static class TupleRenderer
     }
 
     /// <summary>
-    /// The base-chain rules that look the tuple up, in the order of <see cref="NftTuple.Compare"/>: `then` is the
-    /// statement of a hit ("goto out_allowed"). Addressless tuples of a forward path sit behind the internet guard,
-    /// the base table's `nonpublic4`/`nonpublic6` sets (non-public ranges and the network's subnets).
+    /// The lookup chains of one path, in order, named "{path}_lookup" and, on the forward paths, "{path}{4|6}_private"
+    /// and "{path}{4|6}_guarded". The forward lookup sends a private or guarded peer to its region's chain (interval
+    /// sets `nonpublic4`/`nonpublic6`, which hold the subnets too, and `guarded4`/`guarded6`) and looks public peers
+    /// up itself, the addressless layers last. A hit runs <paramref name="hit"/> ("goto out_allowed"); a miss falls
+    /// off the end, back to the caller of the lookup chain, which denies.
     /// </summary>
-    public static IEnumerable<string> Rules(NftTuple tuple, string then, string guard4 = "nonpublic4", string guard6 = "nonpublic6")
+    public static List<(string Chain, List<string> Rules)> Chains(IEnumerable<NftTuple> tuples, TuplePath path, bool dualStack, string hit)
+    {
+        var mine = tuples.Where(t => t.Path == path).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
+        var name = path.ToString().ToLowerInvariant();
+        var lookup = new List<string>();
+        var chains = new List<(string, List<string>)> { ($"{name}_lookup", lookup) };
+        if (path is TuplePath.Out or TuplePath.In)
+        {
+            var side = path == TuplePath.Out ? "daddr" : "saddr";
+            foreach (var family in dualStack ? new[] { 4, 6 } : [4])
+            {
+                var ip = family == 4 ? "ip" : "ip6";
+                foreach (var (region, set) in new[] { (AddressRegion.Guarded, "guarded"), (AddressRegion.Private, "nonpublic") })
+                {
+                    var chain = $"{name}{family}_{region.ToString().ToLowerInvariant()}";
+                    lookup.Add($"{ip} {side} @{set}{family} goto {chain}");
+                    chains.Add((chain, [.. mine.Where(t => t.HasAddress && t.Family == family && t.Region == region).Select(t => Rule(t, hit))]));
+                }
+            }
+
+            lookup.AddRange(mine.Where(t => !t.HasAddress || t.Region == AddressRegion.Public).Select(t => Rule(t, hit)));
+            return chains;
+        }
+
+        lookup.AddRange(mine.Select(t => Rule(t, hit)));
+        return chains;
+    }
+
+    /// <summary>The rule that masks a packet's fields to the tuple's key and looks it up.</summary>
+    public static string Rule(NftTuple tuple, string hit)
     {
         var outward = tuple.Path is TuplePath.Out or TuplePath.Host;
         var key = new List<string> { outward ? "iifname" : "oifname" };
@@ -36,23 +67,15 @@ public static class TupleRenderer
             key.Add(tuple.PortPrefix == 16 ? "th dport" : $"th dport & 0x{Mask(16, tuple.PortPrefix):x4}");
         }
 
-        var side = tuple.Path == TuplePath.Out ? "daddr" : "saddr";
         if (tuple.HasAddress)
         {
+            var side = tuple.Path == TuplePath.Out ? "daddr" : "saddr";
             var ip = tuple.Family == 4 ? "ip" : "ip6";
             var width = tuple.Family == 4 ? 32 : 128;
             key.Add(tuple.AddressPrefix == width ? $"{ip} {side}" : $"{ip} {side} & {Bits.Address(Mask(width, tuple.AddressPrefix), width)}");
         }
 
-        var lookup = $"{string.Join(" . ", key)} @{tuple.Name} {then}";
-        if (tuple.HasAddress || tuple.Path is TuplePath.Host or TuplePath.HostIn)
-        {
-            yield return lookup;
-            yield break;
-        }
-
-        yield return $"ip {side} != @{guard4} {lookup}";
-        yield return $"ip6 {side} != @{guard6} {lookup}";
+        return $"{string.Join(" . ", key)} @{tuple.Name} {hit}";
     }
 
     /// <summary>One element as nft writes it: `"ab-web" . 6 . 8080 . 203.0.113.0`.</summary>

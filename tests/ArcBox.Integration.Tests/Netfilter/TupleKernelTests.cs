@@ -269,6 +269,8 @@ public sealed class TupleKernelTests
         var tuples = elements.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
         var sb = new StringBuilder($"table inet {Table} {{\n");
         sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic4.Append(view.Subnet4))} }}; }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  set guarded4 {{ type ipv4_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded4)} }}; }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  set guarded6 {{ type ipv6_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded6)} }}; }}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic6 {{ type ipv6_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic6.Append(view.Subnet6!.Value))} }}; }}\n");
         foreach (var tuple in tuples)
         {
@@ -280,13 +282,16 @@ public sealed class TupleKernelTests
             var p = path.ToString().ToLowerInvariant();
             sb.Append(CultureInfo.InvariantCulture, $"  set seen_{p}4 {{ typeof ip id; flags dynamic; size 65535; }}\n  set seen_{p}6 {{ typeof ip6 flowlabel; flags dynamic; size 65535; }}\n");
             sb.Append(CultureInfo.InvariantCulture, $"  chain {p}_hit {{\n    meta nfproto ipv4 add @seen_{p}4 {{ ip id }}\n    meta nfproto ipv6 add @seen_{p}6 {{ ip6 flowlabel }}\n    {(path is TuplePath.Out or TuplePath.In ? "return" : "drop")}\n  }}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"  chain {p}_lookup {{\n");
-            foreach (var rule in tuples.Where(t => t.Path == path).SelectMany(t => TupleRenderer.Rules(t, $"goto {p}_hit")))
+            foreach (var (chain, rules) in TupleRenderer.Chains(tuples, path, view.DualStack, $"goto {p}_hit"))
             {
-                sb.Append("    ").Append(rule).Append('\n');
-            }
+                sb.Append(CultureInfo.InvariantCulture, $"  chain {chain} {{\n");
+                foreach (var rule in rules)
+                {
+                    sb.Append("    ").Append(rule).Append('\n');
+                }
 
-            sb.Append("  }\n");
+                sb.Append("  }\n");
+            }
         }
 
         sb.Append(CultureInfo.InvariantCulture, $$"""

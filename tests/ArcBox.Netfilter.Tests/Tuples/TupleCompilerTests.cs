@@ -72,6 +72,22 @@ public sealed class TupleCompilerTests
     }
 
     [Fact]
+    public void AWideCidrIsOneBlockPerRegion()
+    {
+        // Public and private peers have their own lookups and the metadata range is denied before either, so
+        // `0.0.0.0/0` needs neither the complement of the non-public ranges nor a hole at 169.254.0.0/16.
+        var (view, elements) = Compile("network:\n  outbound:\n    - protocol: tcp\n      port: 80\n    - protocol: tcp\n      port: \"80-90\"\n      to: [\"0.0.0.0/0\"]\n", dual: false);
+        var address = elements.Where(e => e.Tuple.Path == TuplePath.Out && e.Tuple.HasAddress).ToList();
+        Assert.All(address, e => Assert.Equal(0, e.Tuple.AddressPrefix));
+        Assert.Equal([AddressRegion.Public, AddressRegion.Private], address.Select(e => e.Tuple.Region).Distinct().Order());
+        var lookup = new TupleLookup(view, elements);
+        Assert.Equal("outbound[0]", lookup.Decide("ab-self", TuplePath.Out, ServiceAtom.Tcp, 80, IPAddress.Parse("1.1.1.1")));
+        Assert.Equal("outbound[1]", lookup.Decide("ab-self", TuplePath.Out, ServiceAtom.Tcp, 80, IPAddress.Parse("192.168.1.7")));
+        Assert.Equal("outbound[1]", lookup.Decide("ab-self", TuplePath.Out, ServiceAtom.Tcp, 85, IPAddress.Parse("1.1.1.1")));
+        Assert.Null(lookup.Decide("ab-self", TuplePath.Out, ServiceAtom.Tcp, 85, IPAddress.Parse("169.254.169.254")));
+    }
+
+    [Fact]
     public void PortRangesBecomeAlignedBlocks()
     {
         var (_, elements) = Compile("network:\n  outbound:\n    - protocol: tcp\n      port: \"1024-65535\"\n", dual: false);
