@@ -17,6 +17,8 @@ internal sealed class AddressSpace
     private readonly bool hasSubnet;
     private readonly (UInt128 First, UInt128 Last)[] nonPublic;
     private readonly (UInt128 First, UInt128 Last)[] guarded;
+    private readonly Dictionary<System.Net.IPNetwork, (UInt128 First, UInt128 Last)> ranges = [];
+    private readonly Dictionary<string, UInt128?> sandboxes = new(StringComparer.Ordinal);
 
     public AddressSpace(NetworkView network, AddressFamily family)
     {
@@ -58,7 +60,7 @@ internal sealed class AddressSpace
                 NetworkTarget => hasSubnet && subnet.First <= a && a <= subnet.Last,
                 SandboxTarget s => SandboxAddress(s.Name) is { } own && own == a,
                 CidrTarget c when c.Cidr.BaseAddress.AddressFamily == Family =>
-                    Contains(Bits.Range(c.Cidr), a) && (!In(guarded, a) || AddressRanges.NamesGuarded(c.Cidr)),
+                    Contains(RangeOf(c.Cidr), a) && (!In(guarded, a) || AddressRanges.NamesGuarded(c.Cidr)),
                 _ => false,
             };
             if (match)
@@ -115,7 +117,27 @@ internal sealed class AddressSpace
         return cells;
     }
 
+    private (UInt128 First, UInt128 Last) RangeOf(System.Net.IPNetwork cidr)
+    {
+        if (!ranges.TryGetValue(cidr, out var range))
+        {
+            ranges[cidr] = range = Bits.Range(cidr);
+        }
+
+        return range;
+    }
+
     private UInt128? SandboxAddress(string name)
+    {
+        if (sandboxes.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        return sandboxes[name] = Lookup(name);
+    }
+
+    private UInt128? Lookup(string name)
     {
         if (!network.Sandboxes.TryGetValue(name, out var addresses))
         {

@@ -44,6 +44,9 @@ public static class Bits
         return (first, first | HostMask(width, network.PrefixLength));
     }
 
+    /// <summary>The last address of the block (value, prefix). Shifts of UInt128 wrap at 128, so never shift by width.</summary>
+    public static UInt128 Last(UInt128 value, int width, int prefix) => value | HostMask(width, prefix);
+
     /// <summary>The value with its low width-prefix bits cleared.</summary>
     public static UInt128 Mask(UInt128 value, int width, int prefix) => value & ~HostMask(width, prefix) & Max(width);
 
@@ -71,39 +74,6 @@ public static class Bits
 
             first = end + 1;
         }
-    }
-
-    /// <summary>
-    /// The fewest aligned blocks that cover first..last and stay inside lo..hi (lo &lt;= first, last &lt;= hi): the
-    /// addresses between lo and first and between last and hi are ones the blocks may cover or not.
-    /// </summary>
-    public static IEnumerable<(UInt128 Value, int Prefix)> Cover(UInt128 first, UInt128 last, UInt128 lo, UInt128 hi, int width)
-    {
-        var stack = new Stack<(UInt128 Value, int Prefix)>();
-        stack.Push((0, 0));
-        var blocks = new List<(UInt128, int)>();
-        while (stack.Count > 0)
-        {
-            var (value, prefix) = stack.Pop();
-            var end = value | HostMask(width, prefix);
-            if (end < first || value > last)
-            {
-                continue;
-            }
-
-            if (lo <= value && end <= hi)
-            {
-                blocks.Add((value, prefix));
-                continue;
-            }
-
-            // Straddles lo or hi: neither half can be wider than the block, so this ends at full-length blocks.
-            var half = UInt128.One << (width - prefix - 1);
-            stack.Push((value | half, prefix + 1));
-            stack.Push((value, prefix + 1));
-        }
-
-        return blocks;
     }
 
     private static UInt128 HostMask(int width, int prefix) => prefix >= width ? 0 : Max(width - prefix);

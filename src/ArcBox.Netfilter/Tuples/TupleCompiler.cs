@@ -114,69 +114,119 @@ public static class TupleCompiler
         }
     }
 
-    /// <summary>The address layers of one family and region: each cell's pieces that differ from the layers below.</summary>
+    /// <summary>
+    /// The address layers of one family and region. The any-protocol layer first: the prefixes that give every cell the
+    /// label of its protocol-less piece where that differs from the internet layers. Then per service piece, the
+    /// prefixes that give each cell its label where that differs from what the any-protocol and internet layers
+    /// answer; pieces with the same labels everywhere share one cover and become port runs.
+    /// </summary>
     private static void Address(
         List<TupleElement> elements, string iface, TuplePath path, ImmutableArray<Rule> rules, List<ServiceAtom> atoms, AddressSpace space,
         List<(UInt128 First, UInt128 Last)> allCells, AddressRegion region, Func<ServiceAtom, Rule?> internet, Rule? internetOthers)
     {
-        var cells = allCells.Where(c => space.RegionOf(c.First) == region).ToList();
-        var anyCells = new Dictionary<Rule, List<(UInt128, UInt128)>>();
-        var groups = new Dictionary<string, (List<(ServiceAtom Atom, Rule Rule)> Pieces, List<(UInt128, UInt128)> Cells)>(StringComparer.Ordinal);
-        foreach (var cell in cells)
+        var isPublic = region == AddressRegion.Public;
+        Rule? Label(ServiceAtom atom, UInt128 a) => First(rules, atom, r => space.Names(r, a));
+
+        // Most policies have nothing here: every cell gets what the internet layers answer.
+        var anyNeeded = allCells.Any(c => space.RegionOf(c.First) == region && Label(ServiceAtom.Others, c.First) != (isPublic ? internetOthers : null));
+        var any = anyNeeded ? PrefixCover.Solve(space.Width, Classifier(space, region, allCells, a => (Label(ServiceAtom.Others, a), isPublic ? internetOthers : null))) : [];
+        foreach (var (value, prefix, rule) in any)
         {
-            var a = cell.First;
-            var isPublic = space.IsPublic(a);
-            Rule? Label(ServiceAtom atom) => First(rules, atom, r => space.Names(r, a));
+            elements.Add(new TupleElement(new NftTuple(path, TupleLayer.AddressAnyProtocol, space.FamilyNumber, 0, prefix, region), iface, 0, 0, value, rule.Id));
+        }
 
-            var others = Label(ServiceAtom.Others);
-            var anyLabel = others != (isPublic ? internetOthers : null) ? others ?? throw Unreachable(ServiceAtom.Others) : null;
-            if (anyLabel is not null)
+        // Below a service piece: the longest any-protocol prefix that holds the address, else the internet layers.
+        // Cut at those prefixes' ends too, so that this is one answer per cell.
+        var cut = Cut(allCells, any.Select(p => (p.Value, Bits.Last(p.Value, space.Width, p.Prefix))));
+        Rule? AnyAnswer(UInt128 a)
+        {
+            (int Prefix, Rule? Rule) best = (-1, null);
+            foreach (var (value, prefix, rule) in any)
             {
-                (anyCells.TryGetValue(anyLabel, out var list) ? list : anyCells[anyLabel] = []).Add(cell);
-            }
-
-            var pieces = new List<(ServiceAtom, Rule)>();
-            foreach (var atom in atoms)
-            {
-                var label = Label(atom);
-                var lower = anyLabel ?? (isPublic ? internet(atom) : null);
-                if (label != lower)
+                if (prefix > best.Prefix && Bits.Mask(a, space.Width, prefix) == value)
                 {
-                    pieces.Add((atom, label ?? throw Unreachable(atom)));
+                    best = (prefix, rule);
                 }
             }
 
-            if (pieces.Count > 0)
-            {
-                var key = string.Join(';', pieces.Select(p => $"{p.Item1.Protocol}:{p.Item1.First}-{p.Item1.Last}={p.Item2.Id}"));
-                if (!groups.TryGetValue(key, out var group))
-                {
-                    groups[key] = group = (pieces, []);
-                }
-
-                group.Cells.Add(cell);
-            }
+            return best.Rule;
         }
 
-        foreach (var (rule, ruleCells) in anyCells)
+        var covers = new Dictionary<string, List<(UInt128 Value, int Prefix, Rule Rule)>>(StringComparer.Ordinal);
+        var regionCells = cut.Where(c => space.RegionOf(c.First) == region).ToList();
+        var pieces = new List<(ServiceAtom, string)>();
+        foreach (var atom in atoms)
         {
-            foreach (var (value, prefix) in AddressBlocks(ruleCells, allCells, space, region))
+            // Atoms with the same labels in every cell share a cover.
+            var signature = string.Join(',', regionCells.Select(c => $"{Label(atom, c.First)?.Id}/{AnyAnswer(c.First)?.Id ?? (isPublic ? internet(atom)?.Id : null)}"));
+            if (!covers.TryGetValue(signature, out var cover))
             {
-                elements.Add(new TupleElement(new NftTuple(path, TupleLayer.AddressAnyProtocol, space.FamilyNumber, 0, prefix, region), iface, 0, 0, value, rule.Id));
+                // Most pieces get what the layers below answer in every cell: nothing to write.
+                var same = regionCells.All(c => Label(atom, c.First) == (AnyAnswer(c.First) ?? (isPublic ? internet(atom) : null)));
+                covers[signature] = cover = same ? [] : PrefixCover.Solve(space.Width, Classifier(space, region, cut, a => (Label(atom, a), AnyAnswer(a) ?? (isPublic ? internet(atom) : null))));
+            }
+
+            if (cover.Count > 0)
+            {
+                pieces.Add((atom, signature));
             }
         }
 
-        foreach (var (pieces, groupCells) in groups.Values)
+        foreach (var (protocol, port, portPrefix, signature) in Runs(pieces, space.FamilyNumber))
         {
-            var runs = Runs(pieces, space.FamilyNumber).ToList();
-            foreach (var (value, prefix) in AddressBlocks(groupCells, allCells, space, region))
+            foreach (var (value, prefix, rule) in covers[signature])
             {
-                foreach (var (protocol, port, portPrefix, rule) in runs)
-                {
-                    elements.Add(new TupleElement(new NftTuple(path, TupleLayer.Address, space.FamilyNumber, portPrefix, prefix, region), iface, protocol, port, value, rule.Id));
-                }
+                elements.Add(new TupleElement(new NftTuple(path, TupleLayer.Address, space.FamilyNumber, portPrefix, prefix, region), iface, protocol, port, value, rule.Id));
             }
         }
+    }
+
+    /// <summary>The prefix cover's view of a block: the region's cells in it, each with the rule it must get and the
+    /// baseline (<paramref name="answer"/> at the cell's first address; the cells are cut so that both are uniform).</summary>
+    private static Func<UInt128, UInt128, PrefixCover.Node> Classifier(
+        AddressSpace space, AddressRegion region, List<(UInt128 First, UInt128 Last)> cells, Func<UInt128, (Rule? Target, Rule? Baseline)> answer)
+    {
+        var starts = cells.Select(c => c.First).ToArray();
+        var regions = cells.Select(c => space.RegionOf(c.First)).ToArray();
+        var answers = cells.Select((c, i) => regions[i] == region ? answer(c.First) : default).ToArray();
+        return (first, last) =>
+        {
+            var i = Array.BinarySearch(starts, first);
+            i = i >= 0 ? i : ~i - 1;
+            var mine = new List<int>();
+            for (; i < starts.Length && starts[i] <= last; i++)
+            {
+                if (regions[i] == region)
+                {
+                    mine.Add(i);
+                }
+            }
+
+            return mine.Count switch
+            {
+                0 => PrefixCover.Node.Elsewhere,
+                1 => PrefixCover.Node.Piece(answers[mine[0]].Target, answers[mine[0]].Baseline),
+                _ => PrefixCover.Node.Mixed([.. mine.Select(m => answers[m].Target).OfType<Rule>().Distinct()]),
+            };
+        };
+    }
+
+    /// <summary>The cells cut further at the given ranges' ends.</summary>
+    private static List<(UInt128 First, UInt128 Last)> Cut(List<(UInt128 First, UInt128 Last)> cells, IEnumerable<(UInt128 First, UInt128 Last)> ranges)
+    {
+        var starts = new SortedSet<UInt128>(cells.Select(c => c.First));
+        var max = cells[^1].Last;
+        foreach (var (first, last) in ranges)
+        {
+            starts.Add(first);
+            if (last < max)
+            {
+                starts.Add(last + 1);
+            }
+        }
+
+        var list = starts.ToList();
+        return [.. list.Select((s, i) => (s, i + 1 < list.Count ? list[i + 1] - 1 : max))];
     }
 
     /// <summary>Keys without an address: `Service` elements only where they differ from the `AnyProtocol` one.</summary>
@@ -233,56 +283,6 @@ public static class TupleCompiler
             foreach (var (value, prefix) in Bits.Blocks((UInt128)atom.First, (UInt128)last, 16))
             {
                 yield return (atom.Protocol, (ushort)value, prefix, rule);
-            }
-        }
-    }
-
-    /// <summary>
-    /// A region's cells (in order) as CIDR blocks: runs of cells merged where only other regions' addresses lie between
-    /// them, each run covered by the fewest blocks that may spill into the other regions' addresses around it.
-    /// </summary>
-    private static IEnumerable<(UInt128 Value, int Prefix)> AddressBlocks(
-        List<(UInt128 First, UInt128 Last)> cells, List<(UInt128 First, UInt128 Last)> allCells, AddressSpace space, AddressRegion region)
-    {
-        bool Elsewhere(int i) => space.RegionOf(allCells[i].First) != region;
-        var mine = cells.ToHashSet();
-        var runs = new List<(int First, int Last)>();
-        for (var i = 0; i < allCells.Count; i++)
-        {
-            if (!mine.Contains(allCells[i]))
-            {
-                continue;
-            }
-
-            // Joins the previous run when only other regions' cells lie between.
-            var previous = runs.Count > 0 ? runs[^1].Last : -1;
-            if (previous >= 0 && Enumerable.Range(previous + 1, i - previous - 1).All(Elsewhere))
-            {
-                runs[^1] = (runs[^1].First, i);
-            }
-            else
-            {
-                runs.Add((i, i));
-            }
-        }
-
-        foreach (var (first, last) in runs)
-        {
-            var lo = first;
-            while (lo > 0 && Elsewhere(lo - 1))
-            {
-                lo--;
-            }
-
-            var hi = last;
-            while (hi + 1 < allCells.Count && Elsewhere(hi + 1))
-            {
-                hi++;
-            }
-
-            foreach (var block in Bits.Cover(allCells[first].First, allCells[last].Last, allCells[lo].First, allCells[hi].Last, space.Width))
-            {
-                yield return block;
             }
         }
     }
