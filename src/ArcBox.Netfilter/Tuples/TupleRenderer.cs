@@ -10,23 +10,42 @@ namespace ArcBox.Netfilter.Tuples;
 /// </summary>
 public static class TupleRenderer
 {
-    /// <summary>The set that holds a tuple's elements.</summary>
-    public static string Declaration(NftTuple tuple)
+    /// <summary>The set that holds a tuple's elements, as declared inside a table block.</summary>
+    public static string Declaration(NftTuple tuple) => $"set {tuple.Name} {SetBody(tuple)}";
+
+    /// <summary>The same as a command: `add set inet arcbox-ab out_p16 { ... }`.</summary>
+    public static string AddSet(string family, string table, NftTuple tuple) => $"add set {family} {table} {tuple.Name} {SetBody(tuple)}";
+
+    private static string SetBody(NftTuple tuple)
     {
         var flags = tuple.Layer is TupleLayer.Learnt or TupleLayer.LearntAnyProtocol ? " flags timeout;" : "";
-        return $"set {tuple.Name} {{ type {KeyType(tuple)};{flags} counter; }}";
+        return $"{{ type {KeyType(tuple)};{flags} counter; }}";
     }
 
     /// <summary>
     /// The lookup chains of one path, in order, named "{path}_lookup" and, on the forward paths, "{path}{4|6}_private"
-    /// and "{path}{4|6}_guarded". The forward lookup sends a private or guarded peer to its region's chain (interval
-    /// sets `nonpublic4`/`nonpublic6`, which hold the subnets too, and `guarded4`/`guarded6`) and looks public peers
-    /// up itself, the addressless layers last. A hit runs <paramref name="hit"/> ("goto out_allowed"); a miss falls
+    /// and "{path}{4|6}_guarded": the fixed dispatch rules (<see cref="Dispatch"/>), then each tuple's rule in the chain
+    /// of <see cref="ChainOf"/>, in lookup order. A hit runs <paramref name="hit"/> ("goto out_allowed"); a miss falls
     /// off the end, back to the caller of the lookup chain, which denies.
     /// </summary>
     public static List<(string Chain, List<string> Rules)> Chains(IEnumerable<NftTuple> tuples, TuplePath path, bool dualStack, string hit)
     {
-        var mine = tuples.Where(t => t.Path == path).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
+        var chains = Dispatch(path, dualStack);
+        foreach (var tuple in tuples.Where(t => t.Path == path).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)))
+        {
+            chains.Single(c => c.Chain == ChainOf(tuple)).Rules.Add(Rule(tuple, hit));
+        }
+
+        return chains;
+    }
+
+    /// <summary>
+    /// A path's chains with their fixed rules: on the forward paths the lookup chain sends a guarded or private peer to
+    /// its region's chain (interval sets `guarded4`/`guarded6` and `nonpublic4`/`nonpublic6`, which hold the subnets
+    /// too); public peers stay in the lookup chain, whose addressless tuples come last.
+    /// </summary>
+    public static List<(string Chain, List<string> Rules)> Dispatch(TuplePath path, bool dualStack)
+    {
         var name = path.ToString().ToLowerInvariant();
         var lookup = new List<string>();
         var chains = new List<(string, List<string>)> { ($"{name}_lookup", lookup) };
@@ -35,22 +54,24 @@ public static class TupleRenderer
             var side = path == TuplePath.Out ? "daddr" : "saddr";
             foreach (var family in dualStack ? new[] { 4, 6 } : [4])
             {
-                var ip = family == 4 ? "ip" : "ip6";
                 foreach (var (region, set) in new[] { (AddressRegion.Guarded, "guarded"), (AddressRegion.Private, "nonpublic") })
                 {
-                    var chain = $"{name}{family}_{region.ToString().ToLowerInvariant()}";
-                    lookup.Add($"{ip} {side} @{set}{family} goto {chain}");
-                    chains.Add((chain, [.. mine.Where(t => t.HasAddress && t.Family == family && t.Region == region).Select(t => Rule(t, hit))]));
+                    var chain = RegionChain(path, family, region);
+                    lookup.Add($"{(family == 4 ? "ip" : "ip6")} {side} @{set}{family} goto {chain}");
+                    chains.Add((chain, []));
                 }
             }
-
-            lookup.AddRange(mine.Where(t => !t.HasAddress || t.Region == AddressRegion.Public).Select(t => Rule(t, hit)));
-            return chains;
         }
 
-        lookup.AddRange(mine.Select(t => Rule(t, hit)));
         return chains;
     }
+
+    /// <summary>The chain that holds the tuple's rule.</summary>
+    public static string ChainOf(NftTuple tuple) =>
+        tuple.HasAddress && tuple.Region != AddressRegion.Public ? RegionChain(tuple.Path, tuple.Family, tuple.Region) : $"{tuple.Path.ToString().ToLowerInvariant()}_lookup";
+
+    private static string RegionChain(TuplePath path, int family, AddressRegion region) =>
+        $"{path.ToString().ToLowerInvariant()}{family}_{region.ToString().ToLowerInvariant()}";
 
     /// <summary>The rule that masks a packet's fields to the tuple's key and looks it up.</summary>
     public static string Rule(NftTuple tuple, string hit)

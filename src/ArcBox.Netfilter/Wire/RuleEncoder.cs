@@ -64,17 +64,17 @@ internal static class RuleEncoder
         switch (e)
         {
             case MetaLoad meta:
-                m.AttrBe32(2, meta.Key).AttrBe32(1, reg1); // NFTA_META_KEY, DREG
+                m.AttrBe32(2, meta.Key).AttrBe32(1, meta.Register); // NFTA_META_KEY, DREG
                 break;
             case PayloadLoad p:
-                m.AttrBe32(1, reg1).AttrBe32(2, p.Base).AttrBe32(3, p.Offset).AttrBe32(4, p.Length); // DREG, BASE, OFFSET, LEN
+                m.AttrBe32(1, p.Register).AttrBe32(2, p.Base).AttrBe32(3, p.Offset).AttrBe32(4, p.Length); // DREG, BASE, OFFSET, LEN
                 break;
             case Compare cmp:
                 m.AttrBe32(1, reg1).AttrBe32(2, cmp.Op); // SREG, OP
                 NftData.Value(m, 3, cmp.Data.AsSpan()); // DATA
                 break;
             case Bitwise b:
-                m.AttrBe32(1, reg1).AttrBe32(2, reg1).AttrBe32(3, (uint)b.Mask.Length); // SREG, DREG, LEN
+                m.AttrBe32(1, b.Register).AttrBe32(2, b.Register).AttrBe32(3, (uint)b.Mask.Length); // SREG, DREG, LEN
                 NftData.Value(m, 4, b.Mask.AsSpan()); // MASK
                 NftData.Value(m, 5, b.Xor.AsSpan()); // XOR
                 break;

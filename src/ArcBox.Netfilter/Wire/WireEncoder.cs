@@ -28,8 +28,9 @@ public static class WireEncoder
     private const byte NFPROTO_ARP = 3;
 
     // NFTA_SET_USERDATA: libnftnl's TLV NFTNL_UDATA_SET_KEYBYTEORDER (type 0, length 4), nft's BYTEORDER_BIG_ENDIAN
-    // (2) as a host-order u32, which `nft list` reads to print the keys.
+    // (2) or BYTEORDER_HOST_ENDIAN (1) as a host-order u32, which `nft list` reads to print the keys.
     private static readonly byte[] SetKeyByteOrderBigEndian = [0, 4, 2, 0, 0, 0];
+    private static readonly byte[] SetKeyByteOrderHost = [0, 4, 1, 0, 0, 0];
 
     /// <summary>
     /// One message per operation, in order, for the tables named <paramref name="table"/>. What cannot be written
@@ -74,10 +75,18 @@ public static class WireEncoder
         switch (op)
         {
             case WireAddSet s:
-                // NFTA_SET_TABLE 1, NAME 2, FLAGS 3, KEY_TYPE 4, KEY_LEN 5, ID 10, USERDATA 13.
-                return new NetlinkMessageWriter(MsgNewSet, NLM_F_CREATE, family)
+                // NFTA_SET_TABLE 1, NAME 2, FLAGS 3, KEY_TYPE 4, KEY_LEN 5, ID 10, USERDATA 13, EXPR 17.
+                var set = new NetlinkMessageWriter(MsgNewSet, NLM_F_CREATE, family)
                     .AttrString(1, table).AttrString(2, s.Name).AttrBe32(3, s.Flags).AttrBe32(4, s.KeyType).AttrBe32(5, s.KeyLength)
-                    .AttrBe32(10, ++setId).Attr(13, SetKeyByteOrderBigEndian).ToArray();
+                    .AttrBe32(10, ++setId).Attr(13, s.HostOrderKey ? SetKeyByteOrderHost : SetKeyByteOrderBigEndian);
+                if (s.Counter)
+                {
+                    // NFTA_EXPR_NAME 1, NFTA_EXPR_DATA 2 (NFTA_COUNTER_BYTES 1, PACKETS 2): the kernel gives every element
+                    // added without expressions of its own a copy of the set's.
+                    set.BeginNest(17).AttrString(1, "counter").BeginNest(2).AttrBe64(1, 0).AttrBe64(2, 0).EndNest().EndNest();
+                }
+
+                return set.ToArray();
             case WireDeleteSet s:
                 return new NetlinkMessageWriter(MsgDelSet, 0, family).AttrString(1, table).AttrString(2, s.Name).ToArray();
             case WireAddChain c:

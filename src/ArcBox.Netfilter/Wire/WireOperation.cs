@@ -5,8 +5,14 @@ namespace ArcBox.Netfilter.Wire;
 /// <summary>One nf_tables netlink message of a batch, in the table of <see cref="Family"/> ("inet" or "arp").</summary>
 public abstract record WireOperation(string Family);
 
-/// <summary>NFT_MSG_NEWSET: a plain set (KeyType is nft's datatype id: 7 ipv4_addr, 8 ipv6_addr).</summary>
-public sealed record WireAddSet(string Family, string Name, uint KeyType, uint KeyLength, uint Flags) : WireOperation(Family)
+/// <summary>
+/// NFT_MSG_NEWSET: a set without data (KeyType is nft's datatype id: 7 ipv4_addr, 8 ipv6_addr; a concatenation's id
+/// packs its fields' ids 6 bits each, first field highest; a hash set needs no field lengths, and the kernel refuses
+/// them without the interval sets' NFT_SET_CONCAT). <paramref name="Counter"/> gives every element a counter
+/// (NFTA_SET_EXPR). <paramref name="HostOrderKey"/>: the key is in host byte order (an interface name alone), which
+/// `nft list` must know to print it.
+/// </summary>
+public sealed record WireAddSet(string Family, string Name, uint KeyType, uint KeyLength, uint Flags, bool Counter = false, bool HostOrderKey = false) : WireOperation(Family)
 {
     public const uint FlagTimeout = 0x10;
 }

@@ -2,12 +2,16 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Collections.Immutable;
+using ArcBox.Linux.Namespaces;
+using ArcBox.Linux.Nftables;
 using ArcBox.Netfilter.Tuples;
+using ArcBox.Netfilter.Wire;
 using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
 using ArcBox.Testing;
-using CsCheck;
+using ArcBox.Testing.Daemon;
 
 namespace ArcBox.Integration.Tests.Netfilter;
 
@@ -21,7 +25,7 @@ public sealed class TupleKernelTests
 {
     private const int Sandboxes = 50;
     private const int FlowsPerSandbox = 44;
-    private const string Table = "abtuple";
+    private const string Table = TupleTable.Table;
 
     // Sent with TTL 34: the forward hook sees 33 (the kernel decrements first), input and output see 34. Only such
     // packets are looked up, so the kernel's own neighbour discovery and MLD never touch a counter.
@@ -38,12 +42,6 @@ public sealed class TupleKernelTests
 
     private static readonly string[] HostAddresses = ["10.0.0.1", "fd00::1", "192.168.100.1", "fd99::1"];
 
-    /// <summary>Public addresses the resolver "learnt", each for one name, so a flow to one always carries its name.</summary>
-    private static readonly (string Address, string Domain)[] Learnt =
-    [
-        ("203.0.113.77", "pypi.org"), ("8.8.8.8", "a.example.com"), ("2606:4700::1111", "files.pythonhosted.org"), ("198.51.100.7", "other.net"),
-    ];
-
     private static readonly int[] Ports = [1, 22, 53, 80, 443, 5432, 8080, 1024, 65535, 30000];
 
     private static string? WhyNot => Root.WhyNot("nft", "ip") ??
@@ -53,34 +51,14 @@ public sealed class TupleKernelTests
     public void Kernel_verdicts_and_rule_counters_equal_the_evaluator()
     {
         Assert.SkipWhen(WhyNot is not null, WhyNot ?? "");
-        var yamls = PolicyGenerator.Yaml(ipv6: true, allowDomains: true, maxRules: 6).Array[Sandboxes].Single(_ => true, "0kSBw7MZ3ql1");
-        var names = Enumerable.Range(0, Sandboxes).Select(i => i < PolicyGenerator.SandboxNames.Length ? PolicyGenerator.SandboxNames[i] : $"s{i}").ToArray();
-        var view = NetworkView.Create(IPNetwork.Parse("10.0.0.0/24"), IPNetwork.Parse("fd00::/64")) with
-        {
-            HostAddresses = [IPAddress.Parse("192.168.100.1"), IPAddress.Parse("fd99::1")],
-        };
-        for (var i = 0; i < Sandboxes; i++)
-        {
-            view = view.WithSandbox(names[i], new SandboxAddresses(IPAddress.Parse($"10.0.0.{i + 10}"), IPAddress.Parse($"fd00::{i + 10:x}")));
-        }
-
-        var policies = yamls.Select((y, i) => PolicyParser.Parse(y, $"random{i}.yaml").Policy ?? throw new InvalidOperationException(y)).ToArray();
-        var elements = new List<TupleElement>();
-        for (var i = 0; i < Sandboxes; i++)
-        {
-            elements.AddRange(TupleCompiler.Compile(view, Iface(names[i]), policies[i]));
-            foreach (var (address, domain) in Learnt)
-            {
-                var rules = LearntRules(policies[i], domain);
-                elements.AddRange(TupleCompiler.Learnt(view, Iface(names[i]), policies[i], IPAddress.Parse(address), rules).Select(e => e.Element));
-            }
-        }
+        var table = TupleTable.Random(Sandboxes, "0kSBw7MZ3ql1");
+        var (view, names, policies, elements) = (table.View, table.Names, table.Policies, table.Elements);
 
         using var fw = new TestNamespace("tfw");
         using var sbx = new TestNamespace("tsb");
         using var up = new TestNamespace("tup");
         var macs = Topology(fw, sbx, up, names);
-        fw.Nft(Ruleset(view, elements)).EnsureSuccess("loading the tuple table");
+        Load(fw, table);
 
         var flows = Flows(view, names, policies);
         Send(sbx, flows.Where(f => f.From == Sender.Sandbox), macs, names);
@@ -179,7 +157,7 @@ public sealed class TupleKernelTests
                 {
                     case <= 2: // outbound, forwarded (or redirected to the resolver when it is DNS)
                     {
-                        var learnt = Learnt.Where(l => family(l.Address)).ToArray();
+                        var learnt = TupleTable.Learnt.Where(l => family(l.Address)).ToArray();
                         var pick = random.Next(4);
                         string peer;
                         string? domain = null;
@@ -262,39 +240,16 @@ public sealed class TupleKernelTests
             .ToDictionary(l => l.GetProperty("ifname").GetString()!, l => l.GetProperty("address").GetString()!);
     }
 
-    /// <summary>The tuple sets and base rules as the product will have them, and test chains that record each hit's
-    /// packet (by its IPv4 id or IPv6 flow label) and then drop it, so that nothing answers and nothing else counts.</summary>
-    private static string Ruleset(NetworkView view, List<TupleElement> elements)
+    /// <summary>
+    /// The base table as text, with test chains that record each hit's packet (by its IPv4 id or IPv6 flow label) and
+    /// then drop it, so that nothing answers and nothing else counts; then the tuples' sets, rules and elements as
+    /// netlink operations, the way the daemon writes them.
+    /// </summary>
+    private static void Load(TestNamespace fw, TupleTable table)
     {
-        var tuples = elements.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
-        var sb = new StringBuilder($"table inet {Table} {{\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic4.Append(view.Subnet4))} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set guarded4 {{ type ipv4_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded4)} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set guarded6 {{ type ipv6_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded6)} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic6 {{ type ipv6_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic6.Append(view.Subnet6!.Value))} }}; }}\n");
-        foreach (var tuple in tuples)
-        {
-            sb.Append("  ").Append(TupleRenderer.Declaration(tuple)).Append('\n');
-        }
-
-        foreach (var path in Enum.GetValues<TuplePath>())
-        {
-            var p = path.ToString().ToLowerInvariant();
-            sb.Append(CultureInfo.InvariantCulture, $"  set seen_{p}4 {{ typeof ip id; flags dynamic; size 65535; }}\n  set seen_{p}6 {{ typeof ip6 flowlabel; flags dynamic; size 65535; }}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"  chain {p}_hit {{\n    meta nfproto ipv4 add @seen_{p}4 {{ ip id }}\n    meta nfproto ipv6 add @seen_{p}6 {{ ip6 flowlabel }}\n    {(path is TuplePath.Out or TuplePath.In ? "return" : "drop")}\n  }}\n");
-            foreach (var (chain, rules) in TupleRenderer.Chains(tuples, path, view.DualStack, $"goto {p}_hit"))
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"  chain {chain} {{\n");
-                foreach (var rule in rules)
-                {
-                    sb.Append("    ").Append(rule).Append('\n');
-                }
-
-                sb.Append("  }\n");
-            }
-        }
-
-        sb.Append(CultureInfo.InvariantCulture, $$"""
+        var seen = string.Concat(Enum.GetValues<TuplePath>().Select(path => path.ToString().ToLowerInvariant())
+            .Select(p => $"  set seen_{p}4 {{ typeof ip id; flags dynamic; size 65535; }}\n  set seen_{p}6 {{ typeof ip6 flowlabel; flags dynamic; size 65535; }}\n"));
+        var hooks = string.Create(CultureInfo.InvariantCulture, $$"""
               chain dns {
                 type nat hook prerouting priority dstnat;
                 iifname "ab-*" meta l4proto { tcp, udp } th dport 53 dnat ip to 10.0.0.1
@@ -320,20 +275,18 @@ public sealed class TupleKernelTests
                 oifname "ab-*" ip ttl {{Ttl}} drop
                 oifname "ab-*" ip6 hoplimit {{Ttl}} drop
               }
-            }
 
             """);
-        foreach (var statement in TupleRenderer.AddElements("inet", Table, elements.Where(e => e.Tuple.Layer is not (TupleLayer.Learnt or TupleLayer.LearntAnyProtocol))))
-        {
-            sb.Append(statement).Append('\n');
-        }
-
-        foreach (var group in elements.Where(e => e.Tuple.Layer is TupleLayer.Learnt or TupleLayer.LearntAnyProtocol).GroupBy(e => e.Tuple.Name))
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {group.Key} {{ {string.Join(", ", group.Select(e => TupleRenderer.Element(e, TimeSpan.FromHours(1))))} }}\n");
-        }
-
-        return sb.ToString();
+        fw.Nft(table.Base(p => [$"meta nfproto ipv4 add @seen_{p}4 {{ ip id }}", $"meta nfproto ipv6 add @seen_{p}6 {{ ip6 flowlabel }}", p is "out" or "in" ? "return" : "drop"], seen + hooks))
+            .EnsureSuccess("loading the base table");
+        var operations = ImmutableArray.CreateBuilder<WireOperation>();
+        operations.AddRange(table.Tuples.Select(TupleWire.Set));
+        operations.AddRange(table.Tuples.Select(t => TupleWire.Rule(t, TupleRenderer.ChainOf(t), new Verdict(Verdict.Goto, $"{t.Path.ToString().ToLowerInvariant()}_hit"))));
+        operations.AddRange(TupleWire.Elements(table.Elements, delete: false, e => TupleTable.IsLearnt(e) ? TimeSpan.FromHours(1) : null));
+        using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(fw));
+        using var wire = NftNetlink.OpenIn(ns);
+        var ops = operations.ToImmutable();
+        wire.Commit(WireEncoder.Encode(Table, ops), i => WireEncoder.Describe(ops[i]));
     }
 
     private static void Send(TestNamespace ns, IEnumerable<TestFlow> flows, Dictionary<string, string> macs, string[] names)
@@ -411,9 +364,6 @@ public sealed class TupleKernelTests
         return s.TryGetProperty("elem", out var elem) ? [.. elem.EnumerateArray()] : [];
     }
 
-    private static HashSet<int> LearntRules(SandboxPolicy policy, string domain) =>
-        policy.Outbound.Select((r, i) => (r, i)).Where(x => x.r.Domains.Any(d => d.Matches(domain))).Select(x => x.i).ToHashSet();
-
     /// <summary>Half the time an address inside one of the rules' CIDRs (the second address of a network, so that it
     /// is neither martian nor the host), else one of the fixed peers.</summary>
     private static string PeerOf(IEnumerable<Rule> rules, bool v6, Random random)
@@ -451,5 +401,5 @@ public sealed class TupleKernelTests
 
     private static T RandomOf<T>(T[] list, Random random) => list[random.Next(list.Length)];
 
-    private static string Iface(string name) => "ab-" + name;
+    private static string Iface(string name) => TupleTable.Iface(name);
 }
