@@ -46,31 +46,21 @@ public static class TupleRenderer
     /// </summary>
     public static List<(string Chain, List<string> Rules)> Dispatch(TuplePath path, bool dualStack)
     {
-        var name = path.ToString().ToLowerInvariant();
-        var lookup = new List<string>();
-        var chains = new List<(string, List<string>)> { ($"{name}_lookup", lookup) };
-        if (path is TuplePath.Out or TuplePath.In)
-        {
-            var side = path == TuplePath.Out ? "daddr" : "saddr";
-            foreach (var family in dualStack ? new[] { 4, 6 } : [4])
-            {
-                foreach (var (region, set) in new[] { (AddressRegion.Guarded, "guarded"), (AddressRegion.Private, "nonpublic") })
-                {
-                    var chain = RegionChain(path, family, region);
-                    lookup.Add($"{(family == 4 ? "ip" : "ip6")} {side} @{set}{family} goto {chain}");
-                    chains.Add((chain, []));
-                }
-            }
-        }
-
-        return chains;
+        var rules = DispatchRule.Of(path, dualStack).ToList();
+        return [(LookupChain(path), [.. rules.Select(r => r.Text)]), .. rules.Select(r => (r.Target, new List<string>()))];
     }
 
     /// <summary>The chain that holds the tuple's rule.</summary>
     public static string ChainOf(NftTuple tuple) =>
-        tuple.HasAddress && tuple.Region != AddressRegion.Public ? RegionChain(tuple.Path, tuple.Family, tuple.Region) : $"{tuple.Path.ToString().ToLowerInvariant()}_lookup";
+        tuple.HasAddress && tuple.Region != AddressRegion.Public ? RegionChain(tuple.Path, tuple.Family, tuple.Region) : LookupChain(tuple.Path);
 
-    private static string RegionChain(TuplePath path, int family, AddressRegion region) =>
+    /// <summary>Every lookup chain of a path: the path's own, then its region chains.</summary>
+    public static IEnumerable<string> ChainsOf(TuplePath path, bool dualStack) =>
+        [LookupChain(path), .. DispatchRule.Of(path, dualStack).Select(r => r.Target)];
+
+    public static string LookupChain(TuplePath path) => $"{path.ToString().ToLowerInvariant()}_lookup";
+
+    public static string RegionChain(TuplePath path, int family, AddressRegion region) =>
         $"{path.ToString().ToLowerInvariant()}{family}_{region.ToString().ToLowerInvariant()}";
 
     /// <summary>The rule that masks a packet's fields to the tuple's key and looks it up.</summary>

@@ -78,6 +78,70 @@ public static class TupleWire
         return new WireAddRule("inet", chain, e.ToImmutable(), null);
     }
 
+    /// <summary>The dispatch rule as nft sends it: protocol check, the address into register 1, the interval-set
+    /// lookup, the goto.</summary>
+    public static WireAddRule Rule(DispatchRule rule)
+    {
+        var v4 = rule.Family == 4;
+        var destination = rule.Path == TuplePath.Out;
+        var offset = v4 ? (destination ? 16u : 12u) : (destination ? 24u : 8u);
+        return new WireAddRule("inet", rule.Chain,
+        [
+            new MetaLoad(MetaLoad.NfProto),
+            new Compare(Compare.Eq, [v4 ? (byte)NfprotoIpv4 : (byte)NfprotoIpv6]),
+            new PayloadLoad(PayloadLoad.Network, offset, v4 ? 4u : 16u),
+            new Lookup(rule.Set, false),
+            new Verdict(Verdict.Goto, rule.Target),
+        ], null);
+    }
+
+    /// <summary>
+    /// A delta as one batch, given the layout after it: new sets, the changed chains flushed and written again in
+    /// lookup order (dispatch rules first), element deletes, then adds, then the sets no longer used.
+    /// </summary>
+    public static IEnumerable<WireOperation> Operations(TupleDelta delta, IEnumerable<NftTuple> shapes, bool dualStack, Func<TuplePath, Verdict> hit)
+    {
+        foreach (var tuple in delta.NewShapes)
+        {
+            yield return Set(tuple);
+        }
+
+        var ordered = shapes.Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
+        foreach (var chain in delta.Chains)
+        {
+            yield return new WireFlushChain("inet", chain);
+            foreach (var path in Enum.GetValues<TuplePath>())
+            {
+                foreach (var dispatch in DispatchRule.Of(path, dualStack).Where(d => d.Chain == chain))
+                {
+                    yield return Rule(dispatch);
+                }
+            }
+
+            foreach (var tuple in ordered.Where(t => TupleRenderer.ChainOf(t) == chain))
+            {
+                yield return Rule(tuple, chain, hit(tuple.Path));
+            }
+        }
+
+        var gone = delta.GoneShapes.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var op in Elements(delta.Delete.Where(e => !gone.Contains(e.Tuple.Name)), delete: true))
+        {
+            yield return op;
+        }
+
+        var timeouts = delta.Add.ToDictionary(a => a.Element, a => a.Timeout);
+        foreach (var op in Elements(delta.Add.Select(a => a.Element), delete: false, e => timeouts[e]))
+        {
+            yield return op;
+        }
+
+        foreach (var tuple in delta.GoneShapes)
+        {
+            yield return new WireDeleteSet("inet", tuple.Name);
+        }
+    }
+
     /// <summary>Adds or deletes elements, one operation per set; <paramref name="timeout"/> for learnt ones.</summary>
     public static IEnumerable<WireElements> Elements(IEnumerable<TupleElement> elements, bool delete, Func<TupleElement, TimeSpan?>? timeout = null) =>
         elements.GroupBy(e => e.Tuple.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>

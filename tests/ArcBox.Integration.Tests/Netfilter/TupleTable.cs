@@ -103,20 +103,25 @@ internal sealed class TupleTable
     }
 
     /// <summary>The tuples' sets and rules and the elements as nft text, learnt ones with a timeout of an hour.</summary>
-    public string TuplesText(IEnumerable<TupleElement> elements)
+    public string TuplesText(IEnumerable<TupleElement> elements) => Text(elements);
+
+    /// <summary>The sets and rules of the elements' tuples and the elements, learnt ones with a timeout of an hour.</summary>
+    public static string Text(IEnumerable<TupleElement> elements)
     {
+        var all = elements.ToList();
+        var tuples = all.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
         var sb = new StringBuilder();
-        foreach (var tuple in Tuples)
+        foreach (var tuple in tuples)
         {
             sb.Append(TupleRenderer.AddSet("inet", Table, tuple)).Append('\n');
         }
 
-        foreach (var tuple in Tuples)
+        foreach (var tuple in tuples)
         {
             sb.Append(CultureInfo.InvariantCulture, $"add rule inet {Table} {TupleRenderer.ChainOf(tuple)} {TupleRenderer.Rule(tuple, $"goto {tuple.Path.ToString().ToLowerInvariant()}_hit")}\n");
         }
 
-        foreach (var group in elements.GroupBy(e => e.Tuple.Name))
+        foreach (var group in all.GroupBy(e => e.Tuple.Name))
         {
             sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {group.Key} {{ {string.Join(", ", group.Select(e => TupleRenderer.Element(e, IsLearnt(e) ? TimeSpan.FromHours(1) : null)))} }}\n");
         }

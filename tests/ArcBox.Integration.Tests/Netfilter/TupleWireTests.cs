@@ -7,6 +7,7 @@ using ArcBox.Netfilter.Tuples;
 using ArcBox.Netfilter.Wire;
 using ArcBox.Testing;
 using ArcBox.Testing.Daemon;
+using System.Net;
 
 namespace ArcBox.Integration.Tests.Netfilter;
 
@@ -48,14 +49,77 @@ public sealed class TupleWireTests
         Assert.Equal(Listing(viaNft), Listing(viaWire));
     }
 
+    [Fact]
+    public void Layout_deltas_leave_the_kernel_as_a_fresh_load_of_the_layout()
+    {
+        Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
+        var table = TupleTable.Random(40, "0xG3mQ9Tz2c8");
+        var swaps = TupleTable.Random(40, "0Rt5Yw1Ue7i6");
+        var baseText = table.Base(_ => ["return"]);
+        using var viaDeltas = new TestNamespace("tld");
+        using var fresh = new TestNamespace("tlf");
+        viaDeltas.Nft(baseText).EnsureSuccess("base (deltas)");
+        fresh.Nft(baseText).EnsureSuccess("base (fresh)");
+        using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(viaDeltas));
+        using var wire = NftNetlink.OpenIn(ns);
+
+        // One clock for every step, so that every learnt element's timeout is the hour it was admitted for.
+        var now = DateTime.UtcNow;
+        var layout = TupleLayout.Empty(table.View);
+        var steps = 0;
+        void Apply((TupleLayout Next, TupleDelta Delta) change)
+        {
+            layout = change.Next;
+            Commit(wire, [.. TupleWire.Operations(change.Delta, layout.Shapes.Keys, layout.View.DualStack, p => new Verdict(Verdict.Goto, $"{p.ToString().ToLowerInvariant()}_hit"))]);
+            steps++;
+        }
+
+        // Created in an order where many name sandboxes that come later, then swapped, taught addresses, and half
+        // removed and some created again: chains are rebuilt as shapes come and go.
+        var order = Enumerable.Range(0, table.Names.Length).Reverse().ToList();
+        foreach (var i in order)
+        {
+            Apply(layout.Add(table.Names[i], TupleTable.Iface(table.Names[i]), table.View.Sandboxes[table.Names[i]], table.Policies[i], now));
+        }
+
+        for (var i = 0; i < table.Names.Length; i++)
+        {
+            foreach (var (address, domain) in TupleTable.Learnt)
+            {
+                Apply(layout.Admit(table.Names[i], IPAddress.Parse(address), TupleTable.LearntRules(layout.Sandboxes[table.Names[i]].Policy, domain), TimeSpan.FromHours(1), now));
+            }
+
+            if (i % 2 == 0)
+            {
+                Apply(layout.Replace(table.Names[i], swaps.Policies[i], now));
+            }
+        }
+
+        for (var i = 0; i < table.Names.Length; i += 2)
+        {
+            Apply(layout.Remove(table.Names[i], now));
+        }
+
+        for (var i = 0; i < table.Names.Length; i += 6)
+        {
+            Apply(layout.Add(table.Names[i], TupleTable.Iface(table.Names[i]), table.View.Sandboxes[table.Names[i]], swaps.Policies[i], now));
+        }
+
+        fresh.Nft(TupleTable.Text(layout.Elements(now).Select(x => x.Element))).EnsureSuccess("fresh load");
+        Assert.True(steps > 100, $"{steps} transactions");
+        Assert.Equal(Listing(fresh), Listing(viaDeltas));
+    }
+
     private static void Commit(NftNetlink wire, ImmutableArray<WireOperation> operations) =>
         wire.Commit(WireEncoder.Encode(TupleTable.Table, operations), i => WireEncoder.Describe(operations[i]));
 
-    /// <summary>The table as JSON, one line per object, without handles and expiry countdowns, elements sorted (a hash
-    /// set lists them in its own order).</summary>
+    /// <summary>The table as JSON, one line per object, without handles and expiry countdowns, sets by name (nft lists
+    /// them in the order they were made) and their elements sorted (a hash set lists them in its own order); chains
+    /// and rules as listed.</summary>
     private static string Listing(TestNamespace ns)
     {
         var json = JsonNode.Parse(ns.Exec("nft", "-j", "list", "table", "inet", TupleTable.Table).EnsureSuccess("list").Stdout)!;
+        var sets = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         var lines = new List<string>();
         foreach (var item in json["nftables"]!.AsArray())
         {
@@ -72,8 +136,13 @@ public sealed class TupleWireTests
                 {
                     var sorted = elems.Select(e => Strip(e!.ToJsonString())).Order(StringComparer.Ordinal).ToList();
                     o.Remove("elem");
-                    lines.Add($"{kind} {o.ToJsonString()}");
-                    lines.AddRange(sorted.Select(e => "  " + e));
+                    sets[o["name"]!.ToString()] = [$"{kind} {o.ToJsonString()}", .. sorted.Select(e => "  " + e)];
+                    continue;
+                }
+
+                if (kind == "set")
+                {
+                    sets[o["name"]!.ToString()] = [$"{kind} {o.ToJsonString()}"];
                     continue;
                 }
 
@@ -81,7 +150,7 @@ public sealed class TupleWireTests
             }
         }
 
-        return string.Join('\n', lines);
+        return string.Join('\n', sets.Values.SelectMany(v => v).Concat(lines));
     }
 
     private static string Strip(string element) =>
