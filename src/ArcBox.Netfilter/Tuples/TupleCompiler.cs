@@ -107,9 +107,10 @@ public static class TupleCompiler
         {
             var space = new AddressSpace(network, family);
             var cells = space.Cells(rules);
+            var labels = new Labeller(rules, atoms, space);
             foreach (var region in Enum.GetValues<AddressRegion>())
             {
-                Address(elements, iface, path, rules, atoms, space, cells, region, Internet, internetOthers);
+                Address(elements, iface, path, labels, atoms, space, cells, region, Internet, internetOthers);
             }
         }
     }
@@ -121,11 +122,11 @@ public static class TupleCompiler
     /// answer; pieces with the same labels everywhere share one cover and become port runs.
     /// </summary>
     private static void Address(
-        List<TupleElement> elements, string iface, TuplePath path, ImmutableArray<Rule> rules, List<ServiceAtom> atoms, AddressSpace space,
+        List<TupleElement> elements, string iface, TuplePath path, Labeller labels, List<ServiceAtom> atoms, AddressSpace space,
         List<(UInt128 First, UInt128 Last)> allCells, AddressRegion region, Func<ServiceAtom, Rule?> internet, Rule? internetOthers)
     {
         var isPublic = region == AddressRegion.Public;
-        Rule? Label(ServiceAtom atom, UInt128 a) => First(rules, atom, r => space.Names(r, a));
+        Rule? Label(ServiceAtom atom, UInt128 a) => labels.Label(atom, a);
 
         // Most policies have nothing here: every cell gets what the internet layers answer.
         var anyNeeded = allCells.Any(c => space.RegionOf(c.First) == region && Label(ServiceAtom.Others, c.First) != (isPublic ? internetOthers : null));
@@ -158,7 +159,7 @@ public static class TupleCompiler
         foreach (var atom in atoms)
         {
             // Atoms with the same labels in every cell share a cover.
-            var signature = string.Join(',', regionCells.Select(c => $"{Label(atom, c.First)?.Id}/{AnyAnswer(c.First)?.Id ?? (isPublic ? internet(atom)?.Id : null)}"));
+            var signature = labels.Signature(atom, regionCells, a => AnyAnswer(a) ?? (isPublic ? internet(atom) : null));
             if (!covers.TryGetValue(signature, out var cover))
             {
                 // Most pieces get what the layers below answer in every cell: nothing to write.
@@ -181,6 +182,53 @@ public static class TupleCompiler
         }
     }
 
+    /// <summary>
+    /// The rule each service piece gets at each address of one path and family, computed once: which rules name an
+    /// address is asked once per cell, and which rules admit a piece once per piece.
+    /// </summary>
+    private sealed class Labeller(ImmutableArray<Rule> rules, List<ServiceAtom> atoms, AddressSpace space)
+    {
+        private readonly Dictionary<ServiceAtom, bool[]> admits = atoms.Append(ServiceAtom.Others).Distinct()
+            .ToDictionary(a => a, a => rules.Select(a.CoveredBy).ToArray());
+
+        private readonly Dictionary<UInt128, bool[]> names = [];
+        private readonly Dictionary<Rule, int> index = rules.Select((r, i) => (r, i)).ToDictionary(x => x.r, x => x.i, (IEqualityComparer<Rule>)ReferenceEqualityComparer.Instance);
+
+        public Rule? Label(ServiceAtom atom, UInt128 a)
+        {
+            if (!names.TryGetValue(a, out var named))
+            {
+                names[a] = named = [.. rules.Select(r => space.Names(r, a))];
+            }
+
+            var admitted = admits.TryGetValue(atom, out var known) ? known : admits[atom] = [.. rules.Select(atom.CoveredBy)];
+            for (var i = 0; i < named.Length; i++)
+            {
+                if (admitted[i] && named[i])
+                {
+                    return rules[i];
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>A piece's labels and baselines over the cells, as a string to group pieces by: one char each.</summary>
+        public string Signature(ServiceAtom atom, List<(UInt128 First, UInt128 Last)> cells, Func<UInt128, Rule?> baseline)
+        {
+            var chars = new char[cells.Count * 2];
+            for (var i = 0; i < cells.Count; i++)
+            {
+                chars[2 * i] = Code(Label(atom, cells[i].First));
+                chars[(2 * i) + 1] = Code(baseline(cells[i].First));
+            }
+
+            return new string(chars);
+        }
+
+        private char Code(Rule? rule) => rule is null ? '\0' : (char)(index[rule] + 1);
+    }
+
     /// <summary>The prefix cover's view of a block: the region's cells in it, each with the rule it must get and the
     /// baseline (<paramref name="answer"/> at the cell's first address; the cells are cut so that both are uniform).</summary>
     private static Func<UInt128, UInt128, PrefixCover.Node> Classifier(
@@ -193,21 +241,35 @@ public static class TupleCompiler
         {
             var i = Array.BinarySearch(starts, first);
             i = i >= 0 ? i : ~i - 1;
-            var mine = new List<int>();
+
+            // Cells that must get the same rule over the same baseline are one piece to the cover, however many.
+            var start = i;
+            (Rule? Target, Rule? Baseline)? one = null;
+            var mixed = false;
             for (; i < starts.Length && starts[i] <= last; i++)
             {
                 if (regions[i] == region)
                 {
-                    mine.Add(i);
+                    one ??= answers[i];
+                    mixed |= !ReferenceEquals(one.Value.Target, answers[i].Target) || !ReferenceEquals(one.Value.Baseline, answers[i].Baseline);
                 }
             }
 
-            return mine.Count switch
+            if (mixed)
             {
-                0 => PrefixCover.Node.Elsewhere,
-                1 => PrefixCover.Node.Piece(answers[mine[0]].Target, answers[mine[0]].Baseline),
-                _ => PrefixCover.Node.Mixed([.. mine.Select(m => answers[m].Target).OfType<Rule>().Distinct()]),
-            };
+                var candidates = new HashSet<Rule>(ReferenceEqualityComparer.Instance);
+                for (var j = start; j < i; j++)
+                {
+                    if (regions[j] == region && answers[j].Target is { } t)
+                    {
+                        candidates.Add(t);
+                    }
+                }
+
+                return PrefixCover.Node.Mixed([.. candidates]);
+            }
+
+            return one is { } piece ? PrefixCover.Node.Piece(piece.Target, piece.Baseline) : PrefixCover.Node.Elsewhere;
         };
     }
 
