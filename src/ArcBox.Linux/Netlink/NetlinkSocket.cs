@@ -72,7 +72,9 @@ internal sealed class NetlinkSocket : IDisposable
     /// last one, which asks for it: its reply ends the batch. The first failure is thrown as a
     /// <see cref="KernelException"/> whose operation is that message's <paramref name="describe"/>.
     /// </summary>
-    public void Batch(IReadOnlyList<ReadOnlyMemory<byte>> messages, ushort subsystem, Func<int, string> describe)
+    /// <param name="notification">Given the other replies to the batch (type, payload after the nlmsghdr): the
+    /// notifications the kernel unicasts at commit for messages flagged NLM_F_ECHO, before the acknowledgement.</param>
+    public void Batch(IReadOnlyList<ReadOnlyMemory<byte>> messages, ushort subsystem, Func<int, string> describe, Action<ushort, byte[]>? notification = null)
     {
         lock (gate)
         {
@@ -103,6 +105,13 @@ internal sealed class NetlinkSocket : IDisposable
                 {
                     if (type != NLMSG_ERROR)
                     {
+                        // nf_tables sends its echoes at commit with sequence 0, before the last acknowledgement; this
+                        // socket joins no group, so what else arrives now answers this batch.
+                        if (notification is not null && (msgSeq == 0 || batch.IndexOf(msgSeq) is not null))
+                        {
+                            notification(type, payload);
+                        }
+
                         continue;
                     }
 

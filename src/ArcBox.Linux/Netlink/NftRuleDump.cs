@@ -153,43 +153,4 @@ public sealed class NftRuleDump : IDisposable
 
         return null;
     }
-
-    /// <summary>The attributes of a netlink message or nest, in order, as spans (u16 length, u16 type, payload).</summary>
-    private ref struct Attributes(ReadOnlySpan<byte> data)
-    {
-        private ReadOnlySpan<byte> rest = data;
-
-        public Attribute Current { get; private set; }
-
-        public readonly Attributes GetEnumerator() => this;
-
-        public bool MoveNext()
-        {
-            if (rest.Length < 4)
-            {
-                return false;
-            }
-
-            var length = BinaryPrimitives.ReadUInt16LittleEndian(rest);
-            if (length < 4 || length > rest.Length)
-            {
-                return false;
-            }
-
-            Current = new Attribute((ushort)(BinaryPrimitives.ReadUInt16LittleEndian(rest[2..]) & 0x3FFF), rest[4..length]);
-            rest = rest[Math.Min(NetlinkMessage.Align(length), rest.Length)..];
-            return true;
-        }
-    }
-
-    private readonly ref struct Attribute(ushort type, ReadOnlySpan<byte> value)
-    {
-        private readonly ReadOnlySpan<byte> value = value;
-
-        public void Deconstruct(out ushort t, out ReadOnlySpan<byte> v)
-        {
-            t = type;
-            v = value;
-        }
-    }
 }

@@ -45,5 +45,36 @@ public sealed class NftNetlink : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Commit"/>, and the last counters of the set elements it deleted with an echo asked
+    /// (NLM_F_ECHO on their NFT_MSG_DELSETELEM): the kernel reports each deleted element, its counter included, at the
+    /// commit itself, so no packet counted before the delete is lost and none after it is counted.
+    /// </summary>
+    public List<NftElementCounter> CommitCountingDeletes(IReadOnlyList<ReadOnlyMemory<byte>> messages, Func<int, string> describe)
+    {
+        var counters = new List<NftElementCounter>();
+        if (messages.Count == 0)
+        {
+            return counters;
+        }
+
+        try
+        {
+            socket.Batch(messages, Subsystem, describe, (type, payload) =>
+            {
+                if (type == Netlink.NftElementNotification.DelSetElem)
+                {
+                    counters.AddRange(Netlink.NftElementNotification.Counters(payload));
+                }
+            });
+        }
+        catch (KernelException ex)
+        {
+            throw new NftablesException("nft transaction", ex.Message, ex);
+        }
+
+        return counters;
+    }
+
     public void Dispose() => socket.Dispose();
 }

@@ -99,7 +99,9 @@ public static class TupleWire
     /// A delta as one batch, given the layout after it: new sets, the changed chains flushed and written again in
     /// lookup order (dispatch rules first), element deletes, then adds, then the sets no longer used.
     /// </summary>
-    public static IEnumerable<WireOperation> Operations(TupleDelta delta, IEnumerable<NftTuple> shapes, bool dualStack, Func<TuplePath, Verdict> hit)
+    /// <param name="counted">Deleted elements whose last counters the caller wants (their rule stays: its counter
+    /// goes on); their deletes ask for the kernel's echo (<c>NftNetlink.CommitCountingDeletes</c>).</param>
+    public static IEnumerable<WireOperation> Operations(TupleDelta delta, IEnumerable<NftTuple> shapes, bool dualStack, Func<TuplePath, Verdict> hit, Func<TupleElement, bool>? counted = null)
     {
         foreach (var tuple in delta.NewShapes)
         {
@@ -125,9 +127,15 @@ public static class TupleWire
         }
 
         var gone = delta.GoneShapes.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var op in Elements(delta.Delete.Where(e => !gone.Contains(e.Tuple.Name)), delete: true))
+        var deletes = delta.Delete.Where(e => !gone.Contains(e.Tuple.Name) || counted?.Invoke(e) == true).ToList();
+        foreach (var op in Elements(deletes.Where(e => counted?.Invoke(e) != true), delete: true))
         {
             yield return op;
+        }
+
+        foreach (var op in Elements(deletes.Where(e => counted?.Invoke(e) == true), delete: true))
+        {
+            yield return op with { Echo = true };
         }
 
         var timeouts = delta.Add.ToDictionary(a => a.Element, a => a.Timeout);

@@ -22,6 +22,7 @@ public static class WireEncoder
     private const ushort MsgNewSetElem = (Subsystem << 8) | 12;
     private const ushort MsgDelSetElem = (Subsystem << 8) | 14;
 
+    private const ushort NLM_F_ECHO = 0x8;
     private const ushort NLM_F_CREATE = 0x400;
     private const ushort NLM_F_APPEND = 0x800;
     private const byte NFPROTO_INET = 1;
@@ -102,7 +103,8 @@ public static class WireEncoder
                 RuleEncoder.Rule(rule, r);
                 return rule.ToArray();
             case WireElements e:
-                var elements = new NetlinkMessageWriter(e.Delete ? MsgDelSetElem : MsgNewSetElem, e.Delete ? (ushort)0 : NLM_F_CREATE, family);
+                var elementFlags = (ushort)((e.Delete ? 0 : NLM_F_CREATE) | (e.Echo ? NLM_F_ECHO : 0));
+                var elements = new NetlinkMessageWriter(e.Delete ? MsgDelSetElem : MsgNewSetElem, elementFlags, family);
                 ElementEncoder.Elements(elements, table, e);
                 return elements.ToArray();
             default:

@@ -29,8 +29,9 @@ public sealed record WireDeleteChain(string Family, string Name) : WireOperation
 /// <summary>NFT_MSG_NEWRULE appended to a chain, with its comment as libnftnl user data.</summary>
 public sealed record WireAddRule(string Family, string Chain, ImmutableArray<NftExpression> Expressions, string? Comment) : WireOperation(Family);
 
-/// <summary>NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM for one set.</summary>
-public sealed record WireElements(string Family, string Set, bool Delete, ImmutableArray<WireElement> Elements) : WireOperation(Family);
+/// <summary>NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM for one set. <paramref name="Echo"/> asks the kernel to report
+/// what it did (NLM_F_ECHO): for a delete, each element with its last counter.</summary>
+public sealed record WireElements(string Family, string Set, bool Delete, ImmutableArray<WireElement> Elements, bool Echo = false) : WireOperation(Family);
 
 /// <summary>A set element: its key, for a map its data (bytes or a verdict), and an optional timeout.</summary>
 public sealed record WireElement(ImmutableArray<byte> Key, ImmutableArray<byte>? Data = null, Verdict? VerdictData = null, ulong? TimeoutMilliseconds = null);

@@ -105,8 +105,9 @@ internal sealed class TupleTable
     /// <summary>The tuples' sets and rules and the elements as nft text, learnt ones with a timeout of an hour.</summary>
     public string TuplesText(IEnumerable<TupleElement> elements) => Text(elements);
 
-    /// <summary>The sets and rules of the elements' tuples and the elements, learnt ones with a timeout of an hour.</summary>
-    public static string Text(IEnumerable<TupleElement> elements)
+    /// <summary>The sets and rules of the elements' tuples and the elements, learnt ones with a timeout of an hour,
+    /// each with the counter <paramref name="counter"/> gives it (none: zero).</summary>
+    public static string Text(IEnumerable<TupleElement> elements, Func<TupleElement, (ulong Packets, ulong Bytes)>? counter = null)
     {
         var all = elements.ToList();
         var tuples = all.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
@@ -123,10 +124,12 @@ internal sealed class TupleTable
 
         foreach (var group in all.GroupBy(e => e.Tuple.Name))
         {
-            sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {group.Key} {{ {string.Join(", ", group.Select(e => TupleRenderer.Element(e, IsLearnt(e) ? TimeSpan.FromHours(1) : null)))} }}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {group.Key} {{ {string.Join(", ", group.Select(e => TupleRenderer.Element(e, IsLearnt(e) ? TimeSpan.FromHours(1) : null) + Counter(e)))} }}\n");
         }
 
         return sb.ToString();
+
+        string Counter(TupleElement e) => counter?.Invoke(e) is { } c ? string.Create(CultureInfo.InvariantCulture, $" counter packets {c.Packets} bytes {c.Bytes}") : "";
     }
 
     private static void Chain(StringBuilder sb, string name, IEnumerable<string> rules)

@@ -110,6 +110,70 @@ public sealed class TupleWireTests
         Assert.Equal(Listing(fresh), Listing(viaDeltas));
     }
 
+    [Fact]
+    public void Deleted_elements_report_their_last_counters_and_kept_ones_keep_theirs()
+    {
+        Assert.SkipWhen(Root.WhyNot("nft", "ip") is not null, Root.WhyNot("nft", "ip") ?? "");
+        var table = TupleTable.Random(30, "0Kc8Dv3Nb6m2");
+        var swaps = TupleTable.Random(30, "0Lq1Wz5Ex9a4");
+        var now = DateTime.UtcNow;
+        var layout = TupleLayout.Empty(table.View);
+        for (var i = 0; i < table.Names.Length; i++)
+        {
+            layout = layout.Add(table.Names[i], TupleTable.Iface(table.Names[i]), table.View.Sandboxes[table.Names[i]], table.Policies[i], now).Next;
+        }
+
+        // Every element starts with a count of its own.
+        var loaded = layout.Elements(now).Select(x => x.Element).ToList();
+        var counts = loaded.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => ((ulong)x.i + 1, ((ulong)x.i + 1) * 100));
+        using var ns = new TestNamespace("tcc");
+        ns.Nft(table.Base(_ => ["return"])).EnsureSuccess("base");
+        ns.Nft(TupleTable.Text(loaded, e => counts[e])).EnsureSuccess("elements with counters");
+        using var handle = NetworkNamespace.Open(TestNetwork.NetnsPath(ns));
+        using var wire = NftNetlink.OpenIn(handle);
+
+        var deleted = new List<TupleElement>();
+        var reported = new List<NftElementCounter>();
+        for (var i = 0; i < table.Names.Length; i += 2)
+        {
+            var (next, delta) = layout.Replace(table.Names[i], swaps.Policies[i], now);
+            var ops = TupleWire.Operations(delta, next.Shapes.Keys, next.View.DualStack, p => new Verdict(Verdict.Goto, $"{p.ToString().ToLowerInvariant()}_hit"), _ => true).ToImmutableArray();
+            reported.AddRange(wire.CommitCountingDeletes(WireEncoder.Encode(TupleTable.Table, ops), j => WireEncoder.Describe(ops[j])));
+            deleted.AddRange(delta.Delete);
+            layout = next;
+        }
+
+        Assert.True(deleted.Count > 100, $"only {deleted.Count} elements deleted");
+        var byKey = deleted.ToDictionary(e => (e.Tuple.Name, Convert.ToHexString([.. TupleWire.Key(e)])));
+        Assert.Equal(deleted.Count, reported.Count);
+        foreach (var r in reported)
+        {
+            var element = byKey[(r.Set, Convert.ToHexString(r.Key))];
+            Assert.Equal(counts[element], (r.Packets, r.Bytes));
+        }
+
+        // What stayed keeps its count; what came starts at zero.
+        var listing = JsonNode.Parse(ns.Exec("nft", "-n", "-j", "list", "table", "inet", TupleTable.Table).EnsureSuccess("list").Stdout)!;
+        var live = layout.Elements(now).Select(x => x.Element).ToDictionary(e => $"{e.Tuple.Name} {TupleRenderer.Element(e).Replace("\"", "", StringComparison.Ordinal)}");
+        var seen = 0;
+        var tupleSets = layout.Shapes.Keys.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var set in listing["nftables"]!.AsArray().Select(o => o!["set"]).OfType<JsonObject>().Where(o => tupleSets.Contains(o["name"]!.ToString())))
+        {
+            foreach (var item in set["elem"]?.AsArray() ?? [])
+            {
+                var elem = item!["elem"]!;
+                var value = elem["val"]!;
+                var key = value is JsonObject concat ? string.Join(" . ", concat["concat"]!.AsArray().Select(v => v!.ToString())) : value.ToString();
+                var element = live[$"{set["name"]} {key}"];
+                var expected = counts.TryGetValue(element, out var c) && !deleted.Contains(element) ? c : (0UL, 0UL);
+                Assert.Equal(expected, (elem["counter"]!["packets"]!.GetValue<ulong>(), elem["counter"]!["bytes"]!.GetValue<ulong>()));
+                seen++;
+            }
+        }
+
+        Assert.Equal(live.Count, seen);
+    }
+
     private static void Commit(NftNetlink wire, ImmutableArray<WireOperation> operations) =>
         wire.Commit(WireEncoder.Encode(TupleTable.Table, operations), i => WireEncoder.Describe(operations[i]));
 
