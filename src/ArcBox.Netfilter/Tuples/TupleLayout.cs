@@ -116,6 +116,23 @@ public sealed class TupleLayout
         return change.Finish(View);
     }
 
+    /// <summary>
+    /// The rule that decides a packet of <paramref name="sandbox"/> on <paramref name="path"/>, by the lookups the base
+    /// chains make over the elements installed for it now (null: the default deny): how a flow log names the rule
+    /// of a logged packet, which the kernel does not carry. <paramref name="peer"/> is the far end on the forward
+    /// paths; the host paths have none.
+    /// </summary>
+    public string? Decide(string sandbox, TuplePath path, byte protocol, int port, IPAddress? peer, DateTime now)
+    {
+        if (!Sandboxes.TryGetValue(sandbox, out var s))
+        {
+            return null;
+        }
+
+        var elements = s.Elements.Concat(s.Learnt.Values.SelectMany(l => l.Elements).Where(kv => kv.Value > now).Select(kv => kv.Key));
+        return new TupleLookup(View, elements).Decide(s.Interface, path, protocol, port, peer);
+    }
+
     private ImmutableHashSet<string> NamedBy(string name) => namedBy.TryGetValue(name, out var set) ? set : [];
 
     /// <summary>The learnt elements of one address and the expiry of each: the latest of the entries it serves.</summary>

@@ -108,5 +108,61 @@ public sealed class TupleLayoutTests
         }
     }
 
+    /// <summary>
+    /// A layout of sandboxes that name each other, each taught one address per name, names the same rule as the
+    /// evaluator for flows of every path: what a flow log of a logged packet will say.
+    /// </summary>
+    [Fact]
+    public void Decide_names_the_evaluators_rule()
+    {
+        var flows = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2], Gen.Int[0, 20], Gen.Int[0, 12], Gen.Int[0, 3]).Array[30];
+        Gen.Select(PolicyGenerator.Yaml(ipv6: true, allowDomains: true, maxRules: 5).Array[3], flows).Sample((yamls, picks) =>
+        {
+            var now = new DateTime(2026, 12, 3, 12, 0, 0, DateTimeKind.Utc);
+            var layout = TupleLayout.Empty(NetworkView.Create(IPNetwork.Parse("10.0.0.0/24"), IPNetwork.Parse("fd00::/64")));
+            var names = PolicyGenerator.SandboxNames;
+            for (var i = 0; i < names.Length; i++)
+            {
+                layout = layout.Add(names[i], "ab-" + names[i], new SandboxAddresses(IPAddress.Parse($"10.0.0.{i + 10}"), IPAddress.Parse($"fd00::{i + 10}")), Parse(yamls[i]), now).Next;
+            }
+
+            // One name per address, so that the evaluator's one domain per flow is the whole of what was learnt.
+            var learnt = new[] { ("203.0.113.77", "pypi.org"), ("8.8.8.8", "a.example.com"), ("2606:4700::1111", "files.pythonhosted.org") };
+            foreach (var name in names)
+            {
+                foreach (var (address, domain) in learnt)
+                {
+                    var rules = layout.Sandboxes[name].Policy.Outbound.Select((r, i) => (r, i)).Where(x => x.r.Domains.Any(d => d.Matches(domain))).Select(x => x.i);
+                    layout = layout.Admit(name, IPAddress.Parse(address), rules, TimeSpan.FromMinutes(5), now).Next;
+                }
+            }
+
+            string[] peers = ["10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.99", "203.0.113.77", "8.8.8.8", "2606:4700::1111", "203.0.113.5",
+                "192.168.1.1", "169.254.169.254", "fd00::10", "fd00::11", "2001:db8::1", "10.0.0.1", "fd00::1", "198.51.100.7", "1.1.1.1",
+                "172.16.0.1", "fd00:ec2::254", "100.64.0.1", "192.0.2.1"];
+            int[] ports = [22, 53, 80, 443, 5432, 8080, 1, 1024, 65535, 3000, 53, 8443, 30000];
+            foreach (var (who, direction, peerPick, portPick, l4) in picks)
+            {
+                var name = names[who];
+                var sandbox = layout.Sandboxes[name];
+                var peer = IPAddress.Parse(peers[peerPick]);
+                var outbound = direction != 1;
+                var protocol = l4 switch { 0 => Protocol.Tcp, 1 => Protocol.Udp, _ => Protocol.Icmp };
+                var domain = outbound ? learnt.Where(l => l.Item1 == peer.ToString()).Select(l => l.Item2).FirstOrDefault() : null;
+                var flow = new Flow(outbound ? Direction.Outbound : Direction.Inbound, protocol, peer, ports[portPick], domain);
+                var expected = PolicyEvaluator.Evaluate(sandbox.Policy, sandbox.Addresses, layout.View, flow);
+
+                var v6 = peer.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+                var number = protocol switch { Protocol.Tcp => ServiceAtom.Tcp, Protocol.Udp => ServiceAtom.Udp, _ => v6 ? ServiceAtom.Icmp6 : ServiceAtom.Icmp };
+                var port = protocol == Protocol.Icmp ? 0 : flow.Port;
+                var toHost = layout.View.Classify(peer).Kind == AddressKind.Host;
+                var (path, address) = outbound && protocol != Protocol.Icmp && port == 53 ? (TuplePath.Host, null)
+                    : toHost ? (outbound ? TuplePath.Host : TuplePath.HostIn, (IPAddress?)null)
+                    : (outbound ? TuplePath.Out : TuplePath.In, peer);
+                Assert.True(expected.RuleId == layout.Decide(name, path, number, port, address, now), $"{name} {flow} (domain {domain}): evaluator {expected}\n{sandbox.Policy.Source}");
+            }
+        }, iter: 150);
+    }
+
     private static SandboxPolicy Parse(string yaml) => PolicyParser.Parse(yaml, "gen.yaml").Policy ?? throw new InvalidOperationException(yaml);
 }
