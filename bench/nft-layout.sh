@@ -13,6 +13,7 @@
 # the packet sketch; NFT_LAYOUT_ARGS passes more options to bench/nft_layout/main.py (see its --help).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib/pingpong.sh"
 sizes="${1:-10,1000,10000}"
 samples="${2:-100}"
 layouts="${3:-A,B,C,Cg,D}"
@@ -53,28 +54,8 @@ ns_arg=()
 if [ "$packet" = 1 ]; then
     ip netns add "$sbx"
     ip netns add "$up"
-    for ns in "$sbx" "$up"; do
-        nsx "$ns" ip link set lo up
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    done
-    # The new sandbox "new" (10.0.255.250, MAC 02:00:0a:00:ff:fa, as bench/nft_layout/layouts.py has it) on
-    # link ab-new; the host is 10.0.0.1 on that link and 192.168.1.1 on its uplink.
-    nsx "$fw" ip link add ab-new type veth peer name eth0 netns "$sbx"
-    nsx "$sbx" ip link set eth0 address 02:00:0a:00:ff:fa up
-    nsx "$sbx" ip addr add 10.0.255.250/16 dev eth0
-    nsx "$sbx" ip route add default via 10.0.0.1
-    nsx "$fw" ip link set ab-new up
-    nsx "$fw" ip addr add 10.0.0.1/32 dev ab-new
-    nsx "$fw" ip route add 10.0.255.250/32 dev ab-new
-    nsx "$fw" ip link add up0 type veth peer name eth0 netns "$up"
-    nsx "$fw" ip link set up0 up
-    nsx "$fw" ip addr add 192.168.1.1/24 dev up0
-    nsx "$up" ip link set eth0 up
-    nsx "$up" ip addr add 192.168.1.10/24 dev eth0
-    nsx "$up" ip route add 10.0.0.0/16 via 192.168.1.1
-    nsx "$up" sockperf server -i 192.168.1.10 -p 5201 >/dev/null 2>&1 &
-    server=$!
-    sleep 1
+    pingpong_topology "$fw" "$sbx" "$up"
+    server=$pingpong_server
     ns_arg=(--ns-a "$sbx")
 fi
 

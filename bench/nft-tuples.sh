@@ -9,6 +9,7 @@
 # Prints one Markdown table: median one-way µs of RUNS sockperf runs per K, and the cost per lookup against K=0
 # measured in the same run (before and after; the mean of the two).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/pingpong.sh"
 counts="${1:-0,8,32,128,512}"
 runs="${2:-3}"
 [ "$(id -u)" -eq 0 ] || { echo "nft-tuples.sh: needs root (it makes network namespaces)" >&2; exit 1; }
@@ -31,25 +32,10 @@ nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 
 for ns in "$fw" "$sbx" "$up"; do
     ip netns add "$ns"
-    nsx "$ns" ip link set lo up
 done
-nsx "$fw" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-nsx "$fw" ip link add ab-new type veth peer name eth0 netns "$sbx"
-nsx "$sbx" ip link set eth0 up
-nsx "$sbx" ip addr add 10.0.255.250/16 dev eth0
-nsx "$sbx" ip route add default via 10.0.0.1
-nsx "$fw" ip link set ab-new up
-nsx "$fw" ip addr add 10.0.0.1/32 dev ab-new
-nsx "$fw" ip route add 10.0.255.250/32 dev ab-new
-nsx "$fw" ip link add up0 type veth peer name eth0 netns "$up"
-nsx "$fw" ip link set up0 up
-nsx "$fw" ip addr add 192.168.1.1/24 dev up0
-nsx "$up" ip link set eth0 up
-nsx "$up" ip addr add 192.168.1.10/24 dev eth0
-nsx "$up" ip route add 10.0.0.0/16 via 192.168.1.1
-nsx "$up" sockperf server -i 192.168.1.10 -p 5201 >/dev/null 2>&1 &
-server=$!
-sleep 1
+nsx "$fw" ip link set lo up
+pingpong_topology "$fw" "$sbx" "$up"
+server=$pingpong_server
 
 # K lookups of K different shapes (port prefix 1-16, address prefix 1-32), each set holding one element of another
 # sandbox, then the lookup that hits.

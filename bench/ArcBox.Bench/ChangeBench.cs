@@ -22,8 +22,9 @@ namespace ArcBox.Bench;
 /// One sandbox's create, policy swap and removal with N sandboxes loaded, as the daemon's datapath does it: compile,
 /// the change, netlink encoding and one committed batch, timed together. Today's per-sandbox chains
 /// (SandboxCompiler, SandboxChanges, WireRenderer) against the tuple layout (TupleLayout, TupleWire), in one run, in
-/// throwaway namespaces. Every sandbox has the same six-rule policy naming its neighbour; the swap changes every rule
-/// but one.
+/// throwaway namespaces. Every sandbox has the same seven-rule policy naming its neighbour and allowing one domain;
+/// the swap changes every rule but two. "admit" is one address the resolver learnt for the domain, as the DNS
+/// service hands it to the datapath.
 /// </summary>
 public static class ChangeBench
 {
@@ -41,6 +42,9 @@ public static class ChangeBench
             - protocol: tcp
               port: DB
               to: ["sandbox:TARGET"]
+            - protocol: tcp
+              port: 443
+              domains: ["pypi.org"]
           inbound:
             - protocol: tcp
               port: WEB
@@ -67,20 +71,20 @@ public static class ChangeBench
             }
         }
 
-        Console.WriteLine("| layout | existing | create p50 | swap p50 | remove p50 |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| layout | existing | create p50 | admit p50 | swap p50 | remove p50 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var layout in new[] { "chains", "tuples" })
         {
             foreach (var n in sizes)
             {
                 string Cell(string op) => Stats.Median(cells[(layout, n, op)]).ToString("F3", CultureInfo.InvariantCulture);
-                Console.WriteLine($"| {layout} | {n:N0} | {Cell("create")} | {Cell("swap")} | {Cell("remove")} |");
+                Console.WriteLine($"| {layout} | {n:N0} | {Cell("create")} | {Cell("admit")} | {Cell("swap")} | {Cell("remove")} |");
             }
         }
 
         Console.WriteLine();
         Console.WriteLine($"Ratios at {sizes[^1]:N0} against {sizes[0]:N0} existing, and tuples against chains at {sizes[^1]:N0}:");
-        foreach (var op in new[] { "create", "swap", "remove" })
+        foreach (var op in new[] { "create", "admit", "swap", "remove" })
         {
             double M(string layout, int n) => Stats.Median(cells[(layout, n, op)]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -113,7 +117,7 @@ public static class ChangeBench
         using var ns = new TestNamespace("chg");
         using var handle = NetworkNamespace.Open(TestNetwork.NetnsPath(ns));
         using var wire = NftNetlink.OpenIn(handle);
-        var times = new Dictionary<string, List<double>> { ["create"] = [], ["swap"] = [], ["remove"] = [] };
+        var times = new Dictionary<string, List<double>> { ["create"] = [], ["admit"] = [], ["swap"] = [], ["remove"] = [] };
         var fresh = PolicyFor(n, Name(1), swapped: false);
         var swapped = PolicyFor(n, Name(1), swapped: true);
         var newAddresses = Addresses(60000);
@@ -129,7 +133,7 @@ public static class ChangeBench
         {
             var basePlan = BaseTableBuilder.Build(network);
             var plans = Enumerable.Range(0, n).Select(i => SandboxCompiler.Compile(network, Identity(network, i), PolicyFor(i, Name((i + 1) % n), false))).ToList();
-            Load(ns, NftRenderer.RenderRuleset(basePlan, plans));
+            Load(ns, NftRenderer.RenderRuleset(basePlan, plans), $"chains, {n:N0} sandboxes");
             var renderer = new WireRenderer(basePlan);
             var identity = SandboxIdentity.Create(network, "new", newAddresses.Ipv4, newAddresses.Ipv6);
             for (var s = 0; s < samples; s++)
@@ -140,6 +144,10 @@ public static class ChangeBench
                     plan = SandboxCompiler.Compile(network, identity, fresh);
                     Commit(renderer.Render(SandboxChanges.Add(plan), plan.Sets));
                 }));
+                var learnt = IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"203.0.113.{s % 250 + 1}"));
+                var set = SandboxCompiler.DomainSetName("new", 4, fresh.Outbound[4].Domains, ipv6: false);
+                times["admit"].Add(Time(() => Commit(renderer.Render(
+                    [new AddElementsChange("inet", set, [string.Create(CultureInfo.InvariantCulture, $"{learnt} timeout 60s")])], plan.Sets))));
                 times["swap"].Add(Time(() =>
                 {
                     var next = SandboxCompiler.Compile(network, identity, swapped);
@@ -159,17 +167,27 @@ public static class ChangeBench
                 state = state.Add(Name(i), InterfaceNames.For(network.Prefix, Name(i)), Addresses(i), PolicyFor(i, Name((i + 1) % n), false), now).Next;
             }
 
-            Load(ns, TupleBase(view) + TupleText(network.Table, state.Elements(now).Select(e => e.Element)));
-            Verdict Hit(TuplePath p) => new(Verdict.Goto, $"{p.ToString().ToLowerInvariant()}_hit");
+            // The lookup chains are reached from the hooks, so that a commit's validation walks them as it will in the
+            // daemon.
+            const string hooks = """
+                  chain forward { type filter hook forward priority 0; policy drop; iifname "ab-*" jump out_lookup; oifname "ab-*" jump in_lookup; }
+                  chain input { type filter hook input priority 0; policy accept; iifname "ab-*" jump host_lookup; }
+                  chain output { type filter hook output priority 0; policy accept; oifname "ab-*" jump hostin_lookup; }
+
+                """;
+            Load(ns, TupleTable.BaseText(view, _ => ["accept"], hooks) + TupleTable.Text(state.Elements(now).Select(e => e.Element)), $"tuples, {n:N0} sandboxes");
             void Apply((TupleLayout Next, TupleDelta Delta) change)
             {
-                Commit([.. TupleWire.Operations(change.Delta, change.Next.Shapes.Keys, true, Hit)]);
+                var ops = TupleWire.Operations(change.Delta, change.Next.Shapes.Keys, true, TupleTable.Hit).ToImmutableArray();
+                wire.Commit(WireEncoder.Encode(TupleTable.Table, ops), i => WireEncoder.Describe(ops[i]));
                 state = change.Next;
             }
 
             for (var s = 0; s < samples; s++)
             {
                 times["create"].Add(Time(() => Apply(state.Add("new", "ab-new", newAddresses, fresh, now))));
+                var learnt = IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"203.0.113.{s % 250 + 1}"));
+                times["admit"].Add(Time(() => Apply(state.Admit("new", learnt, [4], TimeSpan.FromSeconds(60), now))));
                 times["swap"].Add(Time(() => Apply(state.Replace("new", swapped, now))));
                 times["remove"].Add(Time(() => Apply(state.Remove("new", now))));
             }
@@ -188,72 +206,21 @@ public static class ChangeBench
         return SandboxIdentity.Create(network, Name(i), a.Ipv4, a.Ipv6);
     }
 
-    private static void Load(TestNamespace ns, string script)
+    /// <summary>Loads the whole table with nft and reports how long it took: today's layout gives every sandbox with a
+    /// `domains` rule sets of its own, and the kernel finds sets by name with a walk of the table's list.</summary>
+    private static void Load(TestNamespace ns, string script, string what)
     {
         var file = Path.GetTempFileName();
         try
         {
             File.WriteAllText(file, script);
-            ns.Exec("nft", "-f", file).EnsureSuccess("loading the table");
+            var sw = Stopwatch.StartNew();
+            ProcessRunner.Run("ip", ["netns", "exec", ns.Name, "nft", "-f", file], timeoutMs: 1_200_000).EnsureSuccess("loading the table");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  load {what}: {sw.Elapsed.TotalSeconds:F1} s"));
         }
         finally
         {
             File.Delete(file);
         }
-    }
-
-    /// <summary>A table for the tuple layout: region sets, lookup chains reached from the hooks (so that a commit's
-    /// validation walks them as it will in the daemon), and chains a hit goes to.</summary>
-    private static string TupleBase(NetworkView view)
-    {
-        var sb = new System.Text.StringBuilder("table inet arcbox-ab {\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic4.Append(view.Subnet4))} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic6 {{ type ipv6_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic6.Append(view.Subnet6!.Value))} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set guarded4 {{ type ipv4_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded4)} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set guarded6 {{ type ipv6_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded6)} }}; }}\n");
-        foreach (var path in Enum.GetValues<TuplePath>())
-        {
-            var p = path.ToString().ToLowerInvariant();
-            sb.Append(CultureInfo.InvariantCulture, $"  chain {p}_hit {{ accept; }}\n");
-            foreach (var (chain, rules) in TupleRenderer.Dispatch(path, true))
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"  chain {chain} {{\n{string.Concat(rules.Select(r => $"    {r}\n"))}  }}\n");
-            }
-        }
-
-        sb.Append("""
-              chain forward { type filter hook forward priority 0; policy drop; iifname "ab-*" jump out_lookup; oifname "ab-*" jump in_lookup; }
-              chain input { type filter hook input priority 0; policy accept; iifname "ab-*" jump host_lookup; }
-              chain output { type filter hook output priority 0; policy accept; oifname "ab-*" jump hostin_lookup; }
-            }
-
-            """);
-        return sb.ToString();
-    }
-
-    private static string TupleText(string table, IEnumerable<TupleElement> elements)
-    {
-        var all = elements.ToList();
-        var tuples = all.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
-        var sb = new System.Text.StringBuilder();
-        foreach (var t in tuples)
-        {
-            sb.Append(TupleRenderer.AddSet("inet", table, t)).Append('\n');
-        }
-
-        foreach (var t in tuples)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"add rule inet {table} {TupleRenderer.ChainOf(t)} {TupleRenderer.Rule(t, $"goto {t.Path.ToString().ToLowerInvariant()}_hit")}\n");
-        }
-
-        foreach (var group in all.GroupBy(e => e.Tuple.Name))
-        {
-            foreach (var chunk in group.Chunk(20000))
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"add element inet {table} {group.Key} {{ {string.Join(", ", chunk.Select(e => TupleRenderer.Element(e)))} }}\n");
-            }
-        }
-
-        return sb.ToString();
     }
 }

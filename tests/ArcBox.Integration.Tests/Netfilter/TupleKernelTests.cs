@@ -279,13 +279,9 @@ public sealed class TupleKernelTests
             """);
         fw.Nft(table.Base(p => [$"meta nfproto ipv4 add @seen_{p}4 {{ ip id }}", $"meta nfproto ipv6 add @seen_{p}6 {{ ip6 flowlabel }}", p is "out" or "in" ? "return" : "drop"], seen + hooks))
             .EnsureSuccess("loading the base table");
-        var operations = ImmutableArray.CreateBuilder<WireOperation>();
-        operations.AddRange(table.Tuples.Select(TupleWire.Set));
-        operations.AddRange(table.Tuples.Select(t => TupleWire.Rule(t, TupleRenderer.ChainOf(t), new Verdict(Verdict.Goto, $"{t.Path.ToString().ToLowerInvariant()}_hit"))));
-        operations.AddRange(TupleWire.Elements(table.Elements, delete: false, e => TupleTable.IsLearnt(e) ? TimeSpan.FromHours(1) : null));
         using var ns = NetworkNamespace.Open(TestNetwork.NetnsPath(fw));
         using var wire = NftNetlink.OpenIn(ns);
-        var ops = operations.ToImmutable();
+        var ops = TupleTable.Operations(table.Elements);
         wire.Commit(WireEncoder.Encode(Table, ops), i => WireEncoder.Describe(ops[i]));
     }
 

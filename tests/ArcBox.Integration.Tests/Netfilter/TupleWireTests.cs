@@ -33,11 +33,7 @@ public sealed class TupleWireTests
         using var wire = NftNetlink.OpenIn(ns);
 
         viaNft.Nft(table.TuplesText(table.Elements)).EnsureSuccess("tuples (nft)");
-        var operations = ImmutableArray.CreateBuilder<WireOperation>();
-        operations.AddRange(table.Tuples.Select(TupleWire.Set));
-        operations.AddRange(table.Tuples.Select(t => TupleWire.Rule(t, TupleRenderer.ChainOf(t), new Verdict(Verdict.Goto, $"{t.Path.ToString().ToLowerInvariant()}_hit"))));
-        operations.AddRange(TupleWire.Elements(table.Elements, delete: false, e => TupleTable.IsLearnt(e) ? TimeSpan.FromHours(1) : null));
-        Commit(wire, operations.ToImmutable());
+        Commit(wire, TupleTable.Operations(table.Elements));
         Assert.Equal(Listing(viaNft), Listing(viaWire));
 
         // Half the sandboxes go: their elements only, as the daemon's removal does.
@@ -70,7 +66,7 @@ public sealed class TupleWireTests
         void Apply((TupleLayout Next, TupleDelta Delta) change)
         {
             layout = change.Next;
-            Commit(wire, [.. TupleWire.Operations(change.Delta, layout.Shapes.Keys, layout.View.DualStack, p => new Verdict(Verdict.Goto, $"{p.ToString().ToLowerInvariant()}_hit"))]);
+            Commit(wire, [.. TupleWire.Operations(change.Delta, layout.Shapes.Keys, layout.View.DualStack, TupleTable.Hit)]);
             steps++;
         }
 
@@ -137,7 +133,7 @@ public sealed class TupleWireTests
         for (var i = 0; i < table.Names.Length; i += 2)
         {
             var (next, delta) = layout.Replace(table.Names[i], swaps.Policies[i], now);
-            var ops = TupleWire.Operations(delta, next.Shapes.Keys, next.View.DualStack, p => new Verdict(Verdict.Goto, $"{p.ToString().ToLowerInvariant()}_hit"), _ => true).ToImmutableArray();
+            var ops = TupleWire.Operations(delta, next.Shapes.Keys, next.View.DualStack, TupleTable.Hit, _ => true).ToImmutableArray();
             reported.AddRange(wire.CommitCountingDeletes(WireEncoder.Encode(TupleTable.Table, ops), j => WireEncoder.Describe(ops[j])));
             deleted.AddRange(delta.Delete);
             layout = next;

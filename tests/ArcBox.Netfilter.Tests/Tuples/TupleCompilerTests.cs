@@ -121,32 +121,13 @@ public sealed class TupleCompilerTests
     /// <summary>The path the kernel gives the flow, and the lookups of that path.</summary>
     private static string? Model(NetworkView view, SandboxPolicy policy, ImmutableArray<TupleElement> elements, Flow flow)
     {
-        var v6 = flow.Peer.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        if (v6 && !view.DualStack)
+        if (TupleFlow.Of(view, flow) is not { } to)
         {
             return null; // the guard drops IPv6 on an IPv4-only network
         }
 
-        var protocol = flow.Protocol switch
-        {
-            Protocol.Tcp => ServiceAtom.Tcp,
-            Protocol.Udp => ServiceAtom.Udp,
-            _ => v6 ? ServiceAtom.Icmp6 : ServiceAtom.Icmp,
-        };
-        var port = flow.Protocol == Protocol.Icmp ? 0 : flow.Port;
-        var outbound = flow.Direction == Direction.Outbound;
-        if (outbound && flow.Protocol != Protocol.Icmp && port == 53)
-        {
-            return new TupleLookup(view, elements).Decide("ab-self", TuplePath.Host, protocol, 53, null);
-        }
-
-        if (view.Classify(flow.Peer).Kind == AddressKind.Host)
-        {
-            return new TupleLookup(view, elements).Decide("ab-self", outbound ? TuplePath.Host : TuplePath.HostIn, protocol, port, null);
-        }
-
         var all = elements;
-        if (flow.Domain is { } name)
+        if (flow.Domain is { } name && to.Path == TuplePath.Out)
         {
             var learnt = policy.Outbound.Select((r, i) => (r, i)).Where(x => x.r.Domains.Any(d => d.Matches(name))).Select(x => x.i).ToHashSet();
             var extra = TupleCompiler.Learnt(view, "ab-self", policy, flow.Peer, learnt);
@@ -154,7 +135,7 @@ public sealed class TupleCompilerTests
             all = all.AddRange(extra.Select(e => e.Element));
         }
 
-        return new TupleLookup(view, all).Decide("ab-self", outbound ? TuplePath.Out : TuplePath.In, protocol, port, flow.Peer);
+        return new TupleLookup(view, all).Decide("ab-self", to.Path, to.Protocol, to.Port, to.Peer);
     }
 
     /// <summary>Ports at and around the policy's own boundaries, and a few common ones.</summary>

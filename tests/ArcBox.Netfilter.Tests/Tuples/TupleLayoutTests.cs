@@ -152,14 +152,8 @@ public sealed class TupleLayoutTests
                 var flow = new Flow(outbound ? Direction.Outbound : Direction.Inbound, protocol, peer, ports[portPick], domain);
                 var expected = PolicyEvaluator.Evaluate(sandbox.Policy, sandbox.Addresses, layout.View, flow);
 
-                var v6 = peer.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-                var number = protocol switch { Protocol.Tcp => ServiceAtom.Tcp, Protocol.Udp => ServiceAtom.Udp, _ => v6 ? ServiceAtom.Icmp6 : ServiceAtom.Icmp };
-                var port = protocol == Protocol.Icmp ? 0 : flow.Port;
-                var toHost = layout.View.Classify(peer).Kind == AddressKind.Host;
-                var (path, address) = outbound && protocol != Protocol.Icmp && port == 53 ? (TuplePath.Host, null)
-                    : toHost ? (outbound ? TuplePath.Host : TuplePath.HostIn, (IPAddress?)null)
-                    : (outbound ? TuplePath.Out : TuplePath.In, peer);
-                Assert.True(expected.RuleId == layout.Decide(name, path, number, port, address, now), $"{name} {flow} (domain {domain}): evaluator {expected}\n{sandbox.Policy.Source}");
+                var to = TupleFlow.Of(layout.View, flow)!.Value;
+                Assert.True(expected.RuleId == layout.Decide(name, to.Path, to.Protocol, to.Port, to.Peer, now), $"{name} {flow} (domain {domain}): evaluator {expected}\n{sandbox.Policy.Source}");
             }
         }, iter: 150);
     }

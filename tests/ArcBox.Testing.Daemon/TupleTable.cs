@@ -1,21 +1,22 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using ArcBox.Netfilter.Tuples;
+using ArcBox.Netfilter.Wire;
 using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
 using ArcBox.Policy.Parsing;
-using ArcBox.Testing;
 using CsCheck;
 
-namespace ArcBox.Integration.Tests.Netfilter;
+namespace ArcBox.Testing.Daemon;
 
 /// <summary>
 /// Random sandboxes compiled to the tuple layout, and the table the kernel tests load it into: the region and guard
 /// sets, per path a chain that a hit goes to and the lookup chains with their dispatch rules. The tuples' sets and
 /// rules and the elements come on top, as text or as netlink operations.
 /// </summary>
-internal sealed class TupleTable
+public sealed class TupleTable
 {
     public const string Table = "abtuple";
 
@@ -81,18 +82,21 @@ internal sealed class TupleTable
 
     /// <summary>The table before any tuple: region and guard sets, and per path the chains of
     /// <see cref="TupleRenderer.Dispatch"/> plus "{path}_hit" with <paramref name="hitRules"/> (path name to its rules).</summary>
-    public string Base(Func<string, IEnumerable<string>> hitRules, string extra = "")
+    public string Base(Func<string, IEnumerable<string>> hitRules, string extra = "") => BaseText(View, hitRules, extra);
+
+    /// <summary><see cref="Base"/> for any dual-stack network view.</summary>
+    public static string BaseText(NetworkView view, Func<string, IEnumerable<string>> hitRules, string extra = "")
     {
         var sb = new StringBuilder($"table inet {Table} {{\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic4.Append(View.Subnet4))} }}; }}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic6 {{ type ipv6_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic6.Append(View.Subnet6!.Value))} }}; }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic4 {{ type ipv4_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic4.Append(view.Subnet4))} }}; }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  set nonpublic6 {{ type ipv6_addr; flags interval; auto-merge; elements = {{ {string.Join(", ", AddressRanges.NonPublic6.Append(view.Subnet6!.Value))} }}; }}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  set guarded4 {{ type ipv4_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded4)} }}; }}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  set guarded6 {{ type ipv6_addr; flags interval; elements = {{ {string.Join(", ", AddressRanges.Guarded6)} }}; }}\n");
         foreach (var path in Enum.GetValues<TuplePath>())
         {
             var p = path.ToString().ToLowerInvariant();
             Chain(sb, $"{p}_hit", hitRules(p));
-            foreach (var (chain, rules) in TupleRenderer.Dispatch(path, View.DualStack))
+            foreach (var (chain, rules) in TupleRenderer.Dispatch(path, view.DualStack))
             {
                 Chain(sb, chain, rules);
             }
@@ -104,6 +108,21 @@ internal sealed class TupleTable
 
     /// <summary>The tuples' sets and rules and the elements as nft text, learnt ones with a timeout of an hour.</summary>
     public string TuplesText(IEnumerable<TupleElement> elements) => Text(elements);
+
+    /// <summary>The same as netlink operations, the way the daemon writes them: sets, rules (a hit goes to
+    /// "{path}_hit"), elements.</summary>
+    public static ImmutableArray<WireOperation> Operations(IEnumerable<TupleElement> elements)
+    {
+        var all = elements.ToList();
+        var tuples = all.Select(e => e.Tuple).Distinct().Order(Comparer<NftTuple>.Create(NftTuple.Compare)).ToList();
+        var operations = ImmutableArray.CreateBuilder<WireOperation>();
+        operations.AddRange(tuples.Select(TupleWire.Set));
+        operations.AddRange(tuples.Select(t => TupleWire.Rule(t, TupleRenderer.ChainOf(t), Hit(t.Path))));
+        operations.AddRange(TupleWire.Elements(all, delete: false, e => IsLearnt(e) ? TimeSpan.FromHours(1) : null));
+        return operations.ToImmutable();
+    }
+
+    public static Verdict Hit(TuplePath path) => new(Verdict.Goto, $"{path.ToString().ToLowerInvariant()}_hit");
 
     /// <summary>The sets and rules of the elements' tuples and the elements, learnt ones with a timeout of an hour,
     /// each with the counter <paramref name="counter"/> gives it (none: zero).</summary>
@@ -122,9 +141,10 @@ internal sealed class TupleTable
             sb.Append(CultureInfo.InvariantCulture, $"add rule inet {Table} {TupleRenderer.ChainOf(tuple)} {TupleRenderer.Rule(tuple, $"goto {tuple.Path.ToString().ToLowerInvariant()}_hit")}\n");
         }
 
-        foreach (var group in all.GroupBy(e => e.Tuple.Name))
+        // At most 20,000 elements per statement keeps nft's parser and its netlink messages moderate.
+        foreach (var chunk in all.GroupBy(e => e.Tuple.Name).SelectMany(g => g.Chunk(20000)))
         {
-            sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {group.Key} {{ {string.Join(", ", group.Select(e => TupleRenderer.Element(e, IsLearnt(e) ? TimeSpan.FromHours(1) : null) + Counter(e)))} }}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"add element inet {Table} {chunk[0].Tuple.Name} {{ {string.Join(", ", chunk.Select(e => TupleRenderer.Element(e, IsLearnt(e) ? TimeSpan.FromHours(1) : null) + Counter(e)))} }}\n");
         }
 
         return sb.ToString();
