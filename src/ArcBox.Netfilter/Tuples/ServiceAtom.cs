@@ -1,4 +1,5 @@
 using ArcBox.Policy.Model;
+using L4 = ArcBox.Policy.Model.Protocol;
 
 namespace ArcBox.Netfilter.Tuples;
 
@@ -24,10 +25,10 @@ public readonly record struct ServiceAtom(byte Protocol, int First, int Last)
         var (first, last) = (First, Last);
         return Protocol switch
         {
-        Other => rule.Protocol == Policy.Model.Protocol.Any && !rule.HasPorts,
-        Icmp => rule.Protocol == Policy.Model.Protocol.Icmp || (rule.Protocol == Policy.Model.Protocol.Any && !rule.HasPorts),
-        _ => (rule.Protocol == Policy.Model.Protocol.Any || rule.Protocol == (Protocol == Tcp ? Policy.Model.Protocol.Tcp : Policy.Model.Protocol.Udp))
-            && (!rule.HasPorts || rule.Ports.Any(p => p.First <= first && last <= p.Last)),
+            Other => rule.Protocol == L4.Any && !rule.HasPorts,
+            Icmp => rule.Protocol == L4.Icmp || (rule.Protocol == L4.Any && !rule.HasPorts),
+            _ => (rule.Protocol == L4.Any || rule.Protocol == (Protocol == Tcp ? L4.Tcp : L4.Udp))
+                && (!rule.HasPorts || rule.Ports.Any(p => p.First <= first && last <= p.Last)),
         };
     }
 
@@ -37,10 +38,10 @@ public readonly record struct ServiceAtom(byte Protocol, int First, int Last)
     {
         var atoms = new List<ServiceAtom>();
         var list = rules.ToList();
-        foreach (var (protocol, l4) in new[] { (Tcp, Policy.Model.Protocol.Tcp), (Udp, Policy.Model.Protocol.Udp) })
+        foreach (var (protocol, l4) in new[] { (Tcp, L4.Tcp), (Udp, L4.Udp) })
         {
             var bounds = new SortedSet<int> { 0, 65536 };
-            foreach (var rule in list.Where(r => r.Protocol == Policy.Model.Protocol.Any || r.Protocol == l4))
+            foreach (var rule in list.Where(r => r.Protocol == L4.Any || r.Protocol == l4))
             {
                 foreach (var range in rule.Ports)
                 {

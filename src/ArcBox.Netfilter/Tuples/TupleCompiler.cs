@@ -54,10 +54,10 @@ public static class TupleCompiler
 
         // The learnt rules that admit the piece and are not shadowed by an earlier static target: the element must
         // live while any of their entries does.
-        string Serving(ServiceAtom atom)
+        Serving Serves(ServiceAtom atom)
         {
             var shadow = Static(atom) is { } s ? rules.IndexOf(s) : int.MaxValue;
-            return string.Join(',', learntRules.Where(i => i < shadow && !rules[i].Domains.IsEmpty && atom.CoveredBy(rules[i])).Order());
+            return new Serving([.. learntRules.Where(i => i < rules.Length && i < shadow && !rules[i].Domains.IsEmpty && atom.CoveredBy(rules[i])).Order()]);
         }
 
         var result = new List<(TupleElement, ImmutableArray<int>)>();
@@ -65,34 +65,39 @@ public static class TupleCompiler
         var full = space.Width;
         var others = True(ServiceAtom.Others);
         var anyLabel = others != Static(ServiceAtom.Others) ? others : null;
-        var anyServing = anyLabel is null ? "" : Serving(ServiceAtom.Others);
+        var anyServing = anyLabel is null ? new Serving([]) : Serves(ServiceAtom.Others);
         if (anyLabel is not null)
         {
-            result.Add((new TupleElement(new NftTuple(TuplePath.Out, TupleLayer.LearntAnyProtocol, family, 0, full), iface, 0, 0, a, anyLabel.Id), Indexes(anyServing)));
+            result.Add((new TupleElement(new NftTuple(TuplePath.Out, TupleLayer.LearntAnyProtocol, family, 0, full), iface, 0, 0, a, anyLabel.Id), anyServing.Rules));
         }
 
         // Under a learnt any-protocol element, a piece that an earlier static rule decides is written out too.
-        var pieces = new List<(ServiceAtom, (Rule, string))>();
+        var pieces = new List<(ServiceAtom, (Rule, Serving))>();
         foreach (var atom in ServiceAtom.Cut(rules))
         {
             var label = True(atom);
             if (label != (anyLabel ?? Static(atom)))
             {
                 var rule = label ?? throw Unreachable(atom);
-                pieces.Add((atom, (rule, rule == Static(atom) ? anyServing : Serving(atom))));
+                pieces.Add((atom, (rule, rule == Static(atom) ? anyServing : Serves(atom))));
             }
         }
 
         foreach (var (protocol, port, prefix, (rule, serving)) in Runs(pieces, family))
         {
-            result.Add((new TupleElement(new NftTuple(TuplePath.Out, TupleLayer.Learnt, family, prefix, full), iface, protocol, port, a, rule.Id), Indexes(serving)));
+            result.Add((new TupleElement(new NftTuple(TuplePath.Out, TupleLayer.Learnt, family, prefix, full), iface, protocol, port, a, rule.Id), serving.Rules));
         }
 
         return [.. result];
     }
 
-    private static ImmutableArray<int> Indexes(string list) =>
-        list.Length == 0 ? [] : [.. list.Split(',').Select(i => int.Parse(i, System.Globalization.CultureInfo.InvariantCulture))];
+    /// <summary>The learnt rules a learnt element serves, equal by content so that pieces serving the same merge.</summary>
+    private sealed record Serving(ImmutableArray<int> Rules)
+    {
+        public bool Equals(Serving? other) => other is not null && Rules.SequenceEqual(other.Rules);
+
+        public override int GetHashCode() => Rules.Aggregate(17, (h, i) => (h * 31) + i);
+    }
 
     /// <summary>A forward path: addressless `internet` layers, then per family the address layers.</summary>
     private static void Forward(List<TupleElement> elements, NetworkView network, string iface, TuplePath path, ImmutableArray<Rule> rules)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ArcBox.Policy.Evaluation;
 using ArcBox.Policy.Model;
+using L4 = ArcBox.Policy.Model.Protocol;
 
 namespace ArcBox.Netfilter.Tuples;
 
@@ -22,13 +23,13 @@ public readonly record struct TupleFlow(TuplePath Path, byte Protocol, int Port,
 
         var protocol = flow.Protocol switch
         {
-            Policy.Model.Protocol.Tcp => ServiceAtom.Tcp,
-            Policy.Model.Protocol.Udp => ServiceAtom.Udp,
+            L4.Tcp => ServiceAtom.Tcp,
+            L4.Udp => ServiceAtom.Udp,
             _ => v6 ? ServiceAtom.Icmp6 : ServiceAtom.Icmp,
         };
-        var port = flow.Protocol == Policy.Model.Protocol.Icmp ? 0 : flow.Port;
+        var port = flow.Protocol == L4.Icmp ? 0 : flow.Port;
         var outbound = flow.Direction == Direction.Outbound;
-        if (outbound && flow.Protocol != Policy.Model.Protocol.Icmp && port == 53)
+        if (outbound && flow.Protocol != L4.Icmp && port == 53)
         {
             return new TupleFlow(TuplePath.Host, protocol, port, null);
         }
